@@ -1,0 +1,26 @@
+/**
+ * Which guests use which mount point, so a shared mount is unmounted only when its last user
+ * goes. An attachment id is `<instance uuid>/<volume id, else serial, else name>`.
+ *
+ * @module
+ */
+
+/** A snapshot of the store: mount path → attachment ids. */
+export type AttachmentTable = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * Per mount point, the set of attachment ids. Implementations must make each method atomic with
+ * respect to the others (the drivers also serialise calls per mount point).
+ */
+export interface AttachmentStore {
+  /** Adds an attachment (adding one already there changes nothing). Resolves to the count after. */
+  add(mountPath: string, attachmentId: string): Promise<number>;
+  /** Removes an attachment (removing one not there changes nothing). Resolves to the count left. */
+  remove(mountPath: string, attachmentId: string): Promise<number>;
+  /** The attachments on one mount point. */
+  list(mountPath: string): Promise<readonly string[]>;
+  /** Every mount point with at least one attachment. */
+  entries(): Promise<AttachmentTable>;
+  /** Replaces the whole store (used to rebuild it from the guests libvirt has defined). */
+  replaceAll(table: AttachmentTable): Promise<void>;
+}

@@ -1,0 +1,114 @@
+import { execa } from 'execa';
+import createDebug from 'debug';
+import { CommandFailedError, CommandNotFoundError, CommandTimeoutError } from '../errors.js';
+import type { Command, CommandResult, CommandRunner, RunOptions } from './command-runner.js';
+
+const debug = createDebug('libvirt-volume-driver:command');
+
+/** Options for {@link ExecaCommandRunner}. */
+export interface ExecaCommandRunnerOptions {
+  /**
+   * Prefix put before every command, e.g. `['sudo', '-n']` for an agent that is not root.
+   * @default []
+   */
+  rootHelper?: readonly string[];
+  /**
+   * Timeout for commands whose {@link RunOptions} give none, in milliseconds. `0` means none.
+   * @default 60000
+   */
+  timeoutMs?: number;
+  /**
+   * Environment variables added to (and overriding) the inherited environment.
+   * @default {}
+   */
+  env?: Readonly<Record<string, string>>;
+}
+
+/** After SIGTERM on timeout or abort, how long a process gets before SIGKILL. */
+const FORCE_KILL_AFTER_MS = 2000;
+
+/**
+ * The default {@link CommandRunner}, built on execa: argv only (never a shell), stdin closed,
+ * output captured as text, the process killed on timeout or abort.
+ *
+ * @example
+ * ```ts
+ * const runner = new ExecaCommandRunner({ rootHelper: ['sudo', '-n'], timeoutMs: 30_000 });
+ * const { stdout } = await runner.run({ file: 'systemctl', args: ['is-system-running'] }, { okExitCodes: [0, 1] });
+ * ```
+ */
+export class ExecaCommandRunner implements CommandRunner {
+  readonly #rootHelper: readonly string[];
+  readonly #timeoutMs: number;
+  readonly #env: Readonly<Record<string, string>>;
+
+  /** @throws TypeError when an option has the wrong type. */
+  constructor(options: ExecaCommandRunnerOptions = {}) {
+    const { rootHelper = [], timeoutMs = 60_000, env = {} } = options;
+    if (!Array.isArray(rootHelper) || !rootHelper.every((part) => typeof part === 'string' && part !== '')) {
+      throw new TypeError(`Expected rootHelper to be an array of non-empty strings, got ${JSON.stringify(rootHelper)}`);
+    }
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
+      throw new TypeError(`Expected timeoutMs to be a non-negative integer, got ${String(timeoutMs)}`);
+    }
+    this.#rootHelper = [...rootHelper];
+    this.#timeoutMs = timeoutMs;
+    this.#env = { ...env };
+  }
+
+  /**
+   * Runs one command.
+   * @throws {@link CommandFailedError} exit code outside `okExitCodes`, or killed by a signal
+   * @throws {@link CommandTimeoutError} still running after the timeout (it was killed)
+   * @throws {@link CommandNotFoundError} the program is not installed
+   * @throws `AbortError` (by name) when `options.signal` aborted (it was killed)
+   */
+  async run(command: Command, options: RunOptions = {}): Promise<CommandResult> {
+    const okExitCodes = options.okExitCodes ?? [0];
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    options.signal?.throwIfAborted();
+    const [file, ...prefixArgs] = [...this.#rootHelper, command.file];
+    const argv: Command = { file: file ?? command.file, args: [...prefixArgs, ...command.args] };
+    debug('run %s %o', argv.file, argv.args);
+
+    const result = await execa(argv.file, argv.args, {
+      reject: false,
+      shell: false,
+      stdin: 'ignore',
+      env: { ...this.#env, ...options.env },
+      ...(timeoutMs > 0 ? { timeout: timeoutMs } : {}),
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      forceKillAfterDelay: FORCE_KILL_AFTER_MS,
+      stripFinalNewline: false,
+    });
+    const stdout = String(result.stdout ?? '');
+    const stderr = String(result.stderr ?? '');
+
+    if (result.isCanceled) {
+      throw abortError(options.signal);
+    }
+    if (result.timedOut) {
+      throw new CommandTimeoutError({ command: argv, timeoutMs, stdout, stderr });
+    }
+    if (result.exitCode === undefined && result.signal === undefined) {
+      // Spawning failed; execa keeps the errno in `code` on the error it builds.
+      const cause = (result as { cause?: unknown }).cause;
+      const errno = (cause as { code?: unknown } | undefined)?.code ?? (result as { code?: unknown }).code;
+      if (errno === 'ENOENT') throw new CommandNotFoundError(argv, { cause });
+      throw new CommandFailedError({ command: argv, exitCode: -1, stdout, stderr }, { cause });
+    }
+    const exitCode = result.exitCode ?? -1;
+    if (result.signal !== undefined || !okExitCodes.includes(exitCode)) {
+      throw new CommandFailedError({ command: argv, exitCode, signal: result.signal, stdout, stderr });
+    }
+    return { exitCode, stdout, stderr };
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const error = new Error('The operation was aborted', { cause: reason });
+  error.name = 'AbortError';
+  return error;
+}

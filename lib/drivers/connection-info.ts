@@ -1,0 +1,62 @@
+/**
+ * The wire shape Cinder returns from `initialize_connection`, kept as it is so callers pass it
+ * straight through.
+ *
+ * @module
+ */
+
+/** Per-volume QoS limits; each allowed key becomes an `<iotune>` child. Unknown keys are ignored. */
+export type QosSpecs = Readonly<Record<string, string | number>>;
+
+/** The `data` part of the connection info. */
+export interface ConnectionData {
+  /** `[quobyte://]host[:port][,host[:port]...]/volume`. */
+  export: string;
+  /** The disk image file inside the export, one path component (Cinder: `volume-<uuid>`). */
+  name: string;
+  /**
+   * Image format.
+   * @default 'raw'
+   */
+  format?: 'raw' | 'qcow2';
+  /** `ro` adds `<readonly/>`; `rw` adds nothing. */
+  access_mode?: 'ro' | 'rw';
+  /** `true` (the boolean, not a string) adds `discard="unmap"`. */
+  discard?: boolean;
+  /** QoS limits for `<iotune>`. */
+  qos_specs?: QosSpecs | null;
+  /** Guest-visible logical block size in bytes, for `<blockio>`. */
+  logical_block_size?: string | number;
+  /** Guest-visible physical block size in bytes, for `<blockio>`. */
+  physical_block_size?: string | number;
+  /** The Cinder volume id; used for the attachment id and the `ua-` alias. */
+  volume_id?: string;
+}
+
+/** Connection info as Cinder returns it. */
+export interface ConnectionInfo {
+  /** `quobyte` for this driver. Other values are refused. */
+  driver_volume_type?: string;
+  /** The volume's serial (Cinder's volume id); written as `<serial>`. */
+  serial?: string;
+  /** The volume may be attached to several guests: adds `<shareable/>`. */
+  multiattach?: boolean;
+  data: ConnectionData;
+}
+
+/** Where the disk goes in the guest (Nova's `disk_info`). */
+export interface DiskInfo {
+  /** `virtio`, `scsi`, `sata`, `ide`, ... */
+  bus: string;
+  /** Target device name in the guest, e.g. `vdb`. */
+  dev: string;
+  /** `disk`, `cdrom`, `lun`, ... (`<disk device=...>`). */
+  type: string;
+  /** SCSI unit number: adds `<address type="drive" controller="0" unit="N"/>` on the `scsi` bus. */
+  unit?: number;
+}
+
+/** The guest a volume is attached to. */
+export interface InstanceRef {
+  uuid: string;
+}

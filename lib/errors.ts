@@ -1,0 +1,148 @@
+/**
+ * Every error the library raises extends {@link VolumeDriverError} and carries a stable `code`,
+ * so callers branch on `err.code` rather than on message text.
+ *
+ * @module
+ */
+import type { Command } from './commands/command-runner.js';
+
+/** Options accepted by every error of this library. */
+export interface VolumeDriverErrorOptions {
+  /** The lower-level error this one wraps, when there is a real one. */
+  cause?: unknown;
+}
+
+/** Base class of every error raised by this library. */
+export abstract class VolumeDriverError extends Error {
+  /** Stable, machine-readable identifier of the failure (e.g. `ERR_VOLUME_MOUNT`). */
+  abstract readonly code: string;
+
+  constructor(message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.name = new.target.name;
+  }
+}
+
+/** Connection info is malformed or dangerous. Nothing was run and nothing was written. */
+export class InvalidConnectionInfoError extends VolumeDriverError {
+  readonly code = 'ERR_INVALID_CONNECTION_INFO';
+  /** Dotted path of the offending field, e.g. `data.export`. */
+  readonly field: string;
+
+  constructor(field: string, reason: string, options: VolumeDriverErrorOptions = {}) {
+    super(`Invalid connection info: ${field} ${reason}`, options);
+    this.field = field;
+  }
+}
+
+/** The mount point holds no Quobyte mount, or holds another file system. */
+export class InvalidVolumeError extends VolumeDriverError {
+  readonly code: string = 'ERR_INVALID_VOLUME';
+  /** The mount path that was validated. */
+  readonly mountPath: string;
+
+  constructor(mountPath: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, options);
+    this.mountPath = mountPath;
+  }
+}
+
+/** Why a mount was judged stale. */
+export type StaleReason = 'not-connected' | 'nonzero-size' | 'unresponsive';
+
+/**
+ * The mount is there but unusable: the client is gone (`ENOTCONN`), the root reports a non-zero
+ * size, or it did not answer within `probeTimeoutMs`.
+ */
+export class StaleVolumeMountError extends InvalidVolumeError {
+  override readonly code = 'ERR_STALE_VOLUME_MOUNT';
+  readonly reason: StaleReason;
+
+  constructor(mountPath: string, reason: StaleReason, options: VolumeDriverErrorOptions = {}) {
+    super(mountPath, `The mount ${mountPath} is not a valid Quobyte volume. Stale mount? (${reason})`, options);
+    this.reason = reason;
+  }
+}
+
+/** The mount command failed, or the mount is still invalid after mounting. */
+export class VolumeMountError extends VolumeDriverError {
+  readonly code = 'ERR_VOLUME_MOUNT';
+  readonly mountPath: string;
+
+  constructor(mountPath: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, options);
+    this.mountPath = mountPath;
+  }
+}
+
+/** An unmount that had to succeed (to repair a stale mount) did not. */
+export class VolumeUnmountError extends VolumeDriverError {
+  readonly code = 'ERR_VOLUME_UNMOUNT';
+  readonly mountPath: string;
+
+  constructor(mountPath: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, options);
+    this.mountPath = mountPath;
+  }
+}
+
+function formatArgv(command: Command): string {
+  return [command.file, ...command.args].join(' ');
+}
+
+/** A command exited with a status outside `okExitCodes`, or was killed by a signal. */
+export class CommandFailedError extends VolumeDriverError {
+  readonly code = 'ERR_COMMAND_FAILED';
+  readonly command: Command;
+  /** Exit status; `-1` when the process was killed by a signal. */
+  readonly exitCode: number;
+  /** The signal that ended the process, if any (e.g. `SIGKILL`). */
+  readonly signal: string | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+
+  constructor(
+    details: { command: Command; exitCode: number; signal?: string | undefined; stdout: string; stderr: string },
+    options: VolumeDriverErrorOptions = {},
+  ) {
+    const how = details.signal === undefined ? `exit code ${details.exitCode}` : `signal ${details.signal}`;
+    const tail = details.stderr.trim() === '' ? '' : `\n${details.stderr.trim()}`;
+    super(`Command failed with ${how}: ${formatArgv(details.command)}${tail}`, options);
+    this.command = details.command;
+    this.exitCode = details.exitCode;
+    this.signal = details.signal;
+    this.stdout = details.stdout;
+    this.stderr = details.stderr;
+  }
+}
+
+/** A command ran past its timeout and was killed. */
+export class CommandTimeoutError extends VolumeDriverError {
+  readonly code = 'ERR_COMMAND_TIMEOUT';
+  readonly command: Command;
+  readonly timeoutMs: number;
+  readonly stdout: string;
+  readonly stderr: string;
+
+  constructor(
+    details: { command: Command; timeoutMs: number; stdout?: string; stderr?: string },
+    options: VolumeDriverErrorOptions = {},
+  ) {
+    super(`Command timed out after ${details.timeoutMs} milliseconds: ${formatArgv(details.command)}`, options);
+    this.command = details.command;
+    this.timeoutMs = details.timeoutMs;
+    this.stdout = details.stdout ?? '';
+    this.stderr = details.stderr ?? '';
+  }
+}
+
+/** The program is not installed (or not on `PATH`). */
+export class CommandNotFoundError extends VolumeDriverError {
+  readonly code = 'ERR_COMMAND_NOT_FOUND';
+  readonly command: Command;
+
+  constructor(command: Command, options: VolumeDriverErrorOptions = {}) {
+    super(`Command not found: ${command.file}`, options);
+    this.command = command;
+  }
+}

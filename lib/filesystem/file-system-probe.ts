@@ -1,0 +1,83 @@
+/**
+ * How the library looks at the host. The default is {@link NodeFileSystemProbe}; tests and
+ * agents that look at another host supply their own.
+ *
+ * @module
+ */
+
+/** One line of the mount table. */
+export interface MountEntry {
+  /** Where it is mounted, with octal escapes decoded. */
+  mountPoint: string;
+  /** What is mounted (`quobyte@registry/volume`, `tmpfs`, ...). */
+  source: string;
+  /** File-system type including subtype (`fuse.quobyte`). */
+  fsType: string;
+  /** Per-mount options (`rw`, `nosuid`, ...). */
+  options: readonly string[];
+  /** Mount id (first field of mountinfo), when known. */
+  mountId?: number;
+  /** Device number `major:minor`, when known. */
+  device?: string;
+}
+
+/** The parts of `stat(2)` the drivers use. */
+export interface PathStat {
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymbolicLink: boolean;
+  /** Device id (`st_dev`); tells one mount from the one it replaced. */
+  dev?: number;
+  /** Inode number (`st_ino`). */
+  ino?: number;
+}
+
+/** Per-call options for probes that may block on a hung mount. */
+export interface ProbeOptions {
+  /** Give up after this many milliseconds and reject with an error whose `code` is `ETIMEDOUT`. */
+  timeoutMs?: number;
+}
+
+/**
+ * Looks at the host. Every failure rejects with an error whose `code` is the errno name
+ * (`ENOTCONN`, `ENOENT`, `ETIMEDOUT`, ...), so callers tell failures apart without reading
+ * messages.
+ */
+export interface FileSystemProbe {
+  /** The mount table of this process's mount namespace. */
+  listMounts(): Promise<MountEntry[]>;
+  /** `stat(2)`, following links. May block on a hung mount, so it takes a timeout. */
+  stat(path: string, options?: ProbeOptions): Promise<PathStat>;
+  /** `lstat(2)`, not following a final link. */
+  lstat(path: string, options?: ProbeOptions): Promise<PathStat>;
+  /** Whether the current user may write to and search the directory. */
+  isWritable(path: string): Promise<boolean>;
+  /** `mkdir -p`. An existing directory is fine. */
+  ensureDirectory(path: string): Promise<void>;
+  /** `rmdir`: removes an empty directory only. */
+  removeDirectory(path: string): Promise<void>;
+  /** Whether anything (even a dangling link) exists at the path. */
+  pathExists(path: string): Promise<boolean>;
+  /** The name of PID 1 (`systemd`, `init`, ...), or `undefined` when it cannot be read. */
+  readInitProcessName(): Promise<string | undefined>;
+
+  // Optional capabilities: the drivers use them when a probe offers them.
+
+  /** `realpath(3)`: the canonical path, as the kernel writes it in the mount table. */
+  realPath?(path: string): Promise<string>;
+  /** Reads up to `length` bytes at `position` (e.g. a qcow2 header). */
+  readBytes?(path: string, position: number, length: number, options?: ProbeOptions): Promise<Uint8Array>;
+  /**
+   * Aborts the FUSE connection whose device minor is given (root, `fusectl`): every request
+   * stuck on a hung client then fails with `ECONNABORTED`.
+   */
+  abortFuseConnection?(minor: number): Promise<FuseAbortResult>;
+}
+
+/** What {@link FileSystemProbe.abortFuseConnection} did. */
+export type FuseAbortResult = 'aborted' | 'no-connection' | 'no-fusectl';
+

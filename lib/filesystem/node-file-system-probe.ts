@@ -1,0 +1,172 @@
+import { constants, promises as fsp, readFileSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
+import { parseMountInfo } from './parse-mount-info.js';
+
+/** Options for {@link NodeFileSystemProbe}. */
+export interface NodeFileSystemProbeOptions {
+  /**
+   * The mount table to read.
+   * @default '/proc/self/mountinfo'
+   */
+  mountInfoPath?: string;
+  /**
+   * Where the `fusectl` file system exposes FUSE connections.
+   * @default '/sys/fs/fuse/connections'
+   */
+  fuseConnectionsPath?: string;
+  /**
+   * Where the name of PID 1 is read.
+   * @default '/proc/1/comm'
+   */
+  initCommPath?: string;
+}
+
+function timeoutError(path: string, timeoutMs: number): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`ETIMEDOUT: no answer within ${timeoutMs} ms, stat '${path}'`);
+  error.code = 'ETIMEDOUT';
+  error.path = path;
+  return error;
+}
+
+function toPathStat(stats: Stats): PathStat {
+  return {
+    size: stats.size,
+    mode: stats.mode,
+    uid: stats.uid,
+    gid: stats.gid,
+    isFile: stats.isFile(),
+    isDirectory: stats.isDirectory(),
+    isSymbolicLink: stats.isSymbolicLink(),
+    dev: stats.dev,
+    ino: stats.ino,
+  };
+}
+
+/**
+ * The default {@link FileSystemProbe}, on `node:fs` and `/proc/self/mountinfo`.
+ *
+ * A `stat` of a hung FUSE mount never returns and holds one of libuv's (by default four) I/O
+ * threads until the client answers. So calls that may touch a mount take a timeout, and while
+ * one call on a path is still unanswered, further calls on that path fail at once with
+ * `ETIMEDOUT` instead of taking another thread: a hung mount holds at most one thread, and
+ * {@link NodeFileSystemProbe.abortFuseConnection} frees it.
+ */
+export class NodeFileSystemProbe implements FileSystemProbe {
+  readonly #mountInfoPath: string;
+  readonly #fuseConnectionsPath: string;
+  readonly #initCommPath: string;
+  /** Paths with a stat still waiting for the kernel. */
+  readonly #pending = new Set<string>();
+
+  constructor(options: NodeFileSystemProbeOptions = {}) {
+    this.#mountInfoPath = options.mountInfoPath ?? '/proc/self/mountinfo';
+    this.#fuseConnectionsPath = options.fuseConnectionsPath ?? '/sys/fs/fuse/connections';
+    this.#initCommPath = options.initCommPath ?? '/proc/1/comm';
+  }
+
+  /** Reads and parses the mount table. */
+  async listMounts(): Promise<MountEntry[]> {
+    // One synchronous read: /proc files are generated on read, and the promise API's
+    // chunked reads cost about ten times more for the same bytes.
+    return Promise.resolve(parseMountInfo(readFileSync(this.#mountInfoPath, 'utf8')));
+  }
+
+  /** `stat(2)` with a timeout; see the class notes on hung mounts. */
+  async stat(path: string, options: ProbeOptions = {}): Promise<PathStat> {
+    return toPathStat(await this.#guarded(`stat:${path}`, path, options.timeoutMs, () => fsp.stat(path)));
+  }
+
+  /** `lstat(2)` with a timeout. */
+  async lstat(path: string, options: ProbeOptions = {}): Promise<PathStat> {
+    return toPathStat(await this.#guarded(`lstat:${path}`, path, options.timeoutMs, () => fsp.lstat(path)));
+  }
+
+  async isWritable(path: string): Promise<boolean> {
+    try {
+      await fsp.access(path, constants.W_OK | constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async ensureDirectory(path: string): Promise<void> {
+    await fsp.mkdir(path, { recursive: true });
+  }
+
+  async removeDirectory(path: string): Promise<void> {
+    await fsp.rmdir(path);
+  }
+
+  async pathExists(path: string): Promise<boolean> {
+    try {
+      await fsp.lstat(path);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+  }
+
+  async readInitProcessName(): Promise<string | undefined> {
+    try {
+      return (await fsp.readFile(this.#initCommPath, 'utf8')).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  async realPath(path: string): Promise<string> {
+    return fsp.realpath(path);
+  }
+
+  async readBytes(path: string, position: number, length: number, options: ProbeOptions = {}): Promise<Uint8Array> {
+    return this.#guarded(`read:${path}`, path, options.timeoutMs, async () => {
+      const handle = await fsp.open(path, 'r');
+      try {
+        const buffer = new Uint8Array(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, position);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  /**
+   * Aborts the FUSE connection with this minor device number: every request stuck on it fails
+   * at once with `ECONNABORTED`, which frees the threads a hung client holds.
+   */
+  async abortFuseConnection(minor: number): Promise<FuseAbortResult> {
+    const abortFile = `${this.#fuseConnectionsPath}/${minor}/abort`;
+    try {
+      await fsp.writeFile(abortFile, '1');
+      return 'aborted';
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // No such connection, or fusectl is not mounted at all (its directory is then empty).
+      const connections = await fsp.readdir(dirname(dirname(abortFile))).catch(() => []);
+      return connections.length === 0 ? 'no-fusectl' : 'no-connection';
+    }
+  }
+
+  /** Runs a call that may block on a hung mount; see the class notes. */
+  async #guarded<T>(key: string, path: string, timeoutMs: number | undefined, call: () => Promise<T>): Promise<T> {
+    if (timeoutMs === undefined) return call();
+    if (this.#pending.has(key)) throw timeoutError(path, timeoutMs);
+    this.#pending.add(key);
+    const operation = call().finally(() => this.#pending.delete(key));
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(timeoutError(path, timeoutMs)), timeoutMs);
+    });
+    try {
+      return await Promise.race([operation, expiry]);
+    } finally {
+      clearTimeout(timer);
+      // The abandoned call settles later (when the client answers or the connection is aborted).
+      operation.catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The libvirt `<disk>` element as a plain data model: Nova's `LibvirtConfigGuestDisk`, limited to
+ * what a file-backed volume uses and with the fields in camelCase.
+ *
+ * `buildGuestDiskConfig()` fills it from connection info; `formatDiskXml()` writes it.
+ *
+ * @module
+ */
+
+/**
+ * The `<iotune>` children this library writes, in the order Nova's `format_dom` writes them
+ * (nova/virt/libvirt/config.py, `LibvirtConfigGuestDisk._format_iotune`). It is also the
+ * allow-list for `qos_specs`: any other key is ignored.
+ */
+export const IOTUNE_KEYS = [
+  'read_bytes_sec',
+  'read_iops_sec',
+  'write_bytes_sec',
+  'write_iops_sec',
+  'total_bytes_sec',
+  'total_iops_sec',
+  'read_bytes_sec_max',
+  'write_bytes_sec_max',
+  'total_bytes_sec_max',
+  'read_iops_sec_max',
+  'write_iops_sec_max',
+  'total_iops_sec_max',
+  'size_iops_sec',
+] as const;
+
+/** One of the {@link IOTUNE_KEYS}. */
+export type IotuneKey = (typeof IOTUNE_KEYS)[number];
+
+/**
+ * QoS limits: each present key becomes `<iotune><key>value</key></iotune>`. Values are kept as
+ * the decimal strings libvirt reads.
+ */
+export type GuestDiskIotune = { [K in IotuneKey]?: string };
+
+/** libvirt's `<driver cache=...>` modes. */
+export type DiskCacheMode = 'none' | 'writethrough' | 'writeback' | 'directsync' | 'unsafe';
+
+/** libvirt's `<driver io=...>` modes. */
+export type DiskIoMode = 'native' | 'threads' | 'io_uring';
+
+/** `<blockio>`: the block sizes the guest sees, in bytes, as decimal strings. */
+export interface GuestDiskBlockIo {
+  /** `logical_block_size` attribute. */
+  logicalBlockSize?: string;
+  /** `physical_block_size` attribute. */
+  physicalBlockSize?: string;
+}
+
+/** `<address type="drive" controller=... unit=.../>`: a fixed slot on a SCSI controller. */
+export interface GuestDiskDriveAddress {
+  type: 'drive';
+  /** Index of the SCSI controller (Nova always uses `0`). */
+  controller: number;
+  /** Unit number on that controller. */
+  unit: number;
+}
+
+/** `<encryption format="luks"><secret type="passphrase" uuid=.../></encryption>`. */
+export interface GuestDiskEncryption {
+  format: 'luks';
+  /** UUID of the libvirt secret that holds the LUKS passphrase. */
+  secretUuid: string;
+}
+
+/** The libvirt `<disk>` element of a file-backed volume. */
+export interface GuestDiskConfig {
+  /** `<disk type=...>`. Only file-backed disks are modelled. */
+  sourceType: 'file';
+  /** `<disk device=...>`: `disk`, `cdrom`, `lun`, ... (Nova's `disk_info.type`). */
+  sourceDevice: string;
+  /** `<driver name=...>`: the hypervisor backend, `qemu` for QEMU/KVM. */
+  driverName?: string;
+  /** `<driver type=...>`: the image format. */
+  driverFormat: 'raw' | 'qcow2';
+  /** `<driver cache=...>`. */
+  driverCache: DiskCacheMode;
+  /** `<driver io=...>`. */
+  driverIo?: DiskIoMode;
+  /** `<driver discard=...>`: pass guest discards (TRIM) down to the image file. */
+  driverDiscard?: 'unmap';
+  /** `<alias name=...>`: a user alias, which libvirt requires to start with `ua-`. */
+  alias?: string;
+  /** `<source file=...>`: the image file on the host. */
+  sourcePath: string;
+  /** `<target dev=...>`: the device name in the guest, e.g. `vdb`. */
+  targetDev: string;
+  /** `<target bus=...>`: `virtio`, `scsi`, `sata`, ... */
+  targetBus: string;
+  /** `<serial>`. Not written for a `lun` device, as in Nova. */
+  serial?: string;
+  /** `<iotune>`; written only when at least one key is set. */
+  iotune?: GuestDiskIotune;
+  /** `<blockio>`; written only when at least one size is set. */
+  blockio?: GuestDiskBlockIo;
+  /** `<readonly/>`. */
+  readOnly: boolean;
+  /** `<shareable/>`: several guests may attach the disk at once. */
+  shareable: boolean;
+  /** `<address>`. */
+  address?: GuestDiskDriveAddress;
+  /** `<encryption>`: libvirt opens the LUKS image with the given secret. */
+  encryption?: GuestDiskEncryption;
+}
