@@ -146,3 +146,15 @@ export class CommandNotFoundError extends VolumeDriverError {
     this.command = command;
   }
 }
+
+/** The attachment store's file cannot be read or written (a corrupt file is left untouched). */
+export class AttachmentStoreError extends VolumeDriverError {
+  readonly code = 'ERR_ATTACHMENT_STORE';
+  /** The store's file. */
+  readonly filePath: string;
+
+  constructor(filePath: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, options);
+    this.filePath = filePath;
+  }
+}

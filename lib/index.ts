@@ -1,4 +1,5 @@
 export type { AttachmentStore, AttachmentTable } from './attachments/attachment-store.js';
+export { FileAttachmentStore } from './attachments/file-attachment-store.js';
 export { MemoryAttachmentStore } from './attachments/memory-attachment-store.js';
 export type { Command, CommandResult, CommandRunner, RunOptions } from './commands/command-runner.js';
 export { ExecaCommandRunner } from './commands/execa-command-runner.js';
@@ -11,6 +12,7 @@ export type { QuobyteVolumeDriverOptions } from './drivers/quobyte-volume-driver
 export { VolumeDriver } from './drivers/volume-driver.js';
 export type { DisconnectResult, VolumeOperationOptions } from './drivers/volume-driver.js';
 export {
+  AttachmentStoreError,
   CommandFailedError,
   CommandNotFoundError,
   CommandTimeoutError,

@@ -184,8 +184,9 @@ def _install_child_counters():
     """Wrap fork_exec/fork/posix_spawn wherever a module holds a reference.
 
     subprocess binds ``_fork_exec`` at import time, and under eventlet
-    processutils uses a private, unpatched copy of subprocess, so patch every
-    loaded module that refers to the real functions.
+    processutils uses eventlet.green.subprocess (built on a separate copy of
+    the stdlib module), so patch every loaded module that refers to the real
+    functions.
     """
     import posix
     real = {id(_posixsubprocess.fork_exec): _posixsubprocess.fork_exec}
@@ -330,8 +331,68 @@ class Deadline(Exception):
     pass
 
 
-def _on_alarm(signum, frame):
-    raise Deadline('deadline of %.0f s exceeded' % ARGS.deadline_s)
+HARD_GRACE_S = 15.0
+_T_START = time.monotonic()
+
+
+def check_deadline():
+    """Soft deadline, checked between calls (never inside a timed region)."""
+    if time.monotonic() - _T_START > ARGS.deadline_s:
+        raise Deadline('deadline of %g s exceeded' % ARGS.deadline_s)
+
+
+def _hard_deadline_watchdog():
+    """Last resort if a call hangs: a real OS thread (not a green one) that,
+    HARD_GRACE_S after the soft deadline, reports, stops our children,
+    lazily detaches every mount under the mount base and exits."""
+    try:
+        import eventlet.patcher
+        o_time = eventlet.patcher.original('time')
+        o_threading = eventlet.patcher.original('threading')
+    except ImportError:
+        import threading as o_threading
+        o_time = time
+
+    def run():
+        o_time.sleep(ARGS.deadline_s + HARD_GRACE_S)
+        RESULT['error'] = ('hard deadline: no progress %g s after the '
+                           'deadline of %g s' % (HARD_GRACE_S,
+                                                 ARGS.deadline_s))
+        _emit(RESULT)
+        import ctypes
+        me = os.getpid()
+        kids = []
+        for d in os.listdir('/proc'):
+            if d.isdigit():
+                try:
+                    with open('/proc/%s/stat' % d) as f:
+                        if int(f.read().rsplit(')', 1)[1].split()[1]) == me:
+                            kids.append(int(d))
+                except (OSError, ValueError, IndexError):
+                    pass
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        o_time.sleep(2.0)
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        libc = ctypes.CDLL(None, use_errno=True)
+        paths = set(TOUCHED)
+        if ARGS.mount_base:
+            paths.update(_mounts_under(os.path.abspath(ARGS.mount_base)))
+        for path in sorted(paths, reverse=True):
+            for _ in range(4):
+                if libc.umount2(path.encode(), 2) != 0:    # MNT_DETACH
+                    break
+        os._exit(3)
+
+    t = o_threading.Thread(target=run, name='hard-deadline', daemon=True)
+    t.start()
 
 
 # ---------------------------------------------------------------------------
@@ -359,6 +420,7 @@ def scenario_warm(driver, instance, result, count_children):
     children = []
     pc = time.perf_counter_ns
     for _ in range(ARGS.iterations):
+        check_deadline()
         c0 = REC.children
         t0 = pc()
         driver.connect_volume(ci, instance)
@@ -389,6 +451,7 @@ def scenario_cold(driver, instance, result):
         [result[key] for key in keys]
     errors = result['errors'] = 0
     for _ in range(ARGS.iterations):
+        check_deadline()
         REC.reset()
         t0 = pc()
         driver.connect_volume(ci, instance)
@@ -467,8 +530,7 @@ RESULT = {'scenario': ARGS.scenario}
 
 
 def main():
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, ARGS.deadline_s)
+    _hard_deadline_watchdog()
 
     t = time.perf_counter_ns()
     configure(ARGS.mount_base)
@@ -526,7 +588,6 @@ def main():
             scenario_parallel(driver, result)
         failed = False
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         left = cleanup(failed)
         if left:
             result['cleanup_lazy_unmounted'] = left
@@ -535,9 +596,22 @@ def main():
     return result
 
 
+_EMITTED = []
+
+
 def _emit(result):
-    data = (json.dumps(result) + '\n').encode()
-    os.write(_JSON_FD, data)
+    """Write the one JSON object (first caller wins; thread-safe enough:
+    list.append is atomic and only the first appender writes)."""
+    _EMITTED.append(1)
+    if len(_EMITTED) != 1:
+        return
+    try:
+        data = json.dumps(result)
+    except Exception as e:  # e.g. a list changed under the watchdog
+        data = json.dumps({'scenario': ARGS.scenario,
+                           'error': '%s (and result not serialisable: %s)'
+                           % (result.get('error'), e)})
+    os.write(_JSON_FD, (data + '\n').encode())
 
 
 if __name__ == '__main__':

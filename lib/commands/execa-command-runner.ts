@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import createDebug from 'debug';
+import { abortError, throwIfAborted } from './abort-error.js';
 import { CommandFailedError, CommandNotFoundError, CommandTimeoutError } from '../errors.js';
 import type { Command, CommandResult, CommandRunner, RunOptions } from './command-runner.js';
 
@@ -66,7 +67,7 @@ export class ExecaCommandRunner implements CommandRunner {
   async run(command: Command, options: RunOptions = {}): Promise<CommandResult> {
     const okExitCodes = options.okExitCodes ?? [0];
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    options.signal?.throwIfAborted();
+    throwIfAborted(options.signal);
     const [file, ...prefixArgs] = [...this.#rootHelper, command.file];
     const argv: Command = { file: file ?? command.file, args: [...prefixArgs, ...command.args] };
     debug('run %s %o', argv.file, argv.args);
@@ -103,12 +104,4 @@ export class ExecaCommandRunner implements CommandRunner {
     }
     return { exitCode, stdout, stderr };
   }
-}
-
-function abortError(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') return reason;
-  const error = new Error('The operation was aborted', { cause: reason });
-  error.name = 'AbortError';
-  return error;
 }

@@ -3,6 +3,7 @@ import createDebug from 'debug';
 import type { AttachmentStore, AttachmentTable } from '../attachments/attachment-store.js';
 import { MemoryAttachmentStore } from '../attachments/memory-attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
+import { throwIfAborted } from '../commands/abort-error.js';
 import { ExecaCommandRunner } from '../commands/execa-command-runner.js';
 import {
   CommandFailedError,
@@ -247,9 +248,9 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     const volume = this.resolveVolume(ci);
     const attachmentId = attachmentIdOf(ci, instance);
     const { signal } = options;
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     await this.#locks.runExclusive(volume.mountPath, async () => {
-      signal?.throwIfAborted();
+      throwIfAborted(signal);
       await this.#ensureMounted(volume, signal);
       await this.#refuseLinkedDevice(volume);
       await this.attachments.add(volume.mountPath, attachmentId);
@@ -267,7 +268,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     const volume = this.resolveVolume(ci);
     const attachmentId = attachmentIdOf(ci, instance);
     const { signal } = options;
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     return this.#locks.runExclusive(volume.mountPath, async () => {
       const remaining = await this.attachments.remove(volume.mountPath, attachmentId);
       if (remaining > 0) {
@@ -325,8 +326,10 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   /**
    * Looks at a mount path: healthy, stale (client gone, wrong size, or no answer within
    * `probeTimeoutMs`), a foreign file system, or nothing mounted. Always the full check.
+   * @param options.fresh Ask the kernel anew rather than join a `stat` still waiting on this
+   * path (right after a mount replaced a hung one).
    */
-  async inspectMount(mountPath: string): Promise<MountHealth> {
+  async inspectMount(mountPath: string, options: { fresh?: boolean } = {}): Promise<MountHealth> {
     const canonical = await this.#canonicalMountPath(mountPath);
     const entries = await this.probe.listMounts();
     // The last entry for a path is the one on top, the one a lookup of the path reaches.
@@ -335,7 +338,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     if (!this.isOwnMount(entry)) return { state: 'foreign', entry };
     let stat: PathStat;
     try {
-      stat = await this.probe.stat(mountPath, { timeoutMs: this.probeTimeoutMs });
+      stat = await this.probe.stat(mountPath, { timeoutMs: this.probeTimeoutMs, ...(options.fresh === true ? { fresh: true } : {}) });
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const reason: StaleReason | undefined =
@@ -435,7 +438,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     } catch (error) {
       // Another process may have mounted it meanwhile (the real client then exits 4): that is
       // success. Otherwise leave no empty directory behind.
-      const after = await this.inspectMount(mountPath).catch(() => undefined);
+      const after = await this.inspectMount(mountPath, { fresh: true }).catch(() => undefined);
       if (after?.state === 'healthy') {
         debug('Mount of %s failed but it is mounted and healthy: %O', mountPath, error);
         this.#remember(mountPath, after.stat);
@@ -446,7 +449,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
       const detail = error instanceof CommandFailedError && error.stderr.trim() !== '' ? error.stderr.trim() : (error as Error).message;
       throw new VolumeMountError(mountPath, `Could not mount ${volume.export} at ${mountPath}: ${detail}`, { cause: error });
     }
-    const health = await this.inspectMount(mountPath);
+    const health = await this.inspectMount(mountPath, { fresh: true });
     if (health.state !== 'healthy') {
       // Nova only logs here and lets libvirt fail later; the caller must know now.
       const cause = health.state === 'stale' ? health.error : undefined;

@@ -65,6 +65,20 @@ function checkOptionalCount(field: string, value: unknown): void {
 
 
 /**
+ * libvirt refuses a total limit together with a read or write limit of the same kind (its
+ * schema offers them as alternatives, and the hypervisor rejects the pair); refuse it here,
+ * before an attach fails half-way.
+ */
+function checkQosCombinations(qos: Record<string, unknown>): void {
+  for (const kind of ['bytes_sec', 'iops_sec', 'bytes_sec_max', 'iops_sec_max']) {
+    const set = (key: string): boolean => !isAbsent(qos[key]);
+    if (set(`total_${kind}`) && (set(`read_${kind}`) || set(`write_${kind}`))) {
+      fail('data.qos_specs', `must not combine total_${kind} with read_${kind} or write_${kind}`);
+    }
+  }
+}
+
+/**
  * Checks the parts of connection info every file-system driver shares; the export's shape is the
  * backend's to check. Throws before anything runs or any path is built.
  *
@@ -95,6 +109,7 @@ export function validateConnectionInfo(ci: unknown, driverVolumeType: string): a
   if (!isAbsent(data.qos_specs)) {
     if (!isPlainObject(data.qos_specs)) fail('data.qos_specs', `must be an object, got ${describe(data.qos_specs)}`);
     for (const key of IOTUNE_KEYS) checkOptionalCount(`data.qos_specs.${key}`, data.qos_specs[key]);
+    checkQosCombinations(data.qos_specs);
   }
 }
 

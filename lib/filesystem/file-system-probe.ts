@@ -40,6 +40,11 @@ export interface PathStat {
 export interface ProbeOptions {
   /** Give up after this many milliseconds and reject with an error whose `code` is `ETIMEDOUT`. */
   timeoutMs?: number;
+  /**
+   * Do not join a call already waiting on this path: ask the kernel again. For the first look
+   * at a mount that replaced a hung one, whose old call may never return.
+   */
+  fresh?: boolean;
 }
 
 /**

@@ -48,16 +48,16 @@ function toPathStat(stats: Stats): PathStat {
  *
  * A `stat` of a hung FUSE mount never returns and holds one of libuv's (by default four) I/O
  * threads until the client answers. So calls that may touch a mount take a timeout, and while
- * one call on a path is still unanswered, further calls on that path fail at once with
- * `ETIMEDOUT` instead of taking another thread: a hung mount holds at most one thread, and
+ * one call on a path is still unanswered, further calls on that path wait for that same call
+ * instead of taking another thread: a hung mount holds at most one thread, and
  * {@link NodeFileSystemProbe.abortFuseConnection} frees it.
  */
 export class NodeFileSystemProbe implements FileSystemProbe {
   readonly #mountInfoPath: string;
   readonly #fuseConnectionsPath: string;
   readonly #initCommPath: string;
-  /** Paths with a stat still waiting for the kernel. */
-  readonly #pending = new Set<string>();
+  /** Calls still waiting for the kernel, by operation and path. */
+  readonly #pending = new Map<string, Promise<unknown>>();
 
   constructor(options: NodeFileSystemProbeOptions = {}) {
     this.#mountInfoPath = options.mountInfoPath ?? '/proc/self/mountinfo';
@@ -74,12 +74,12 @@ export class NodeFileSystemProbe implements FileSystemProbe {
 
   /** `stat(2)` with a timeout; see the class notes on hung mounts. */
   async stat(path: string, options: ProbeOptions = {}): Promise<PathStat> {
-    return toPathStat(await this.#guarded(`stat:${path}`, path, options.timeoutMs, () => fsp.stat(path)));
+    return toPathStat(await this.#guarded(`stat:${path}`, path, options, () => fsp.stat(path)));
   }
 
   /** `lstat(2)` with a timeout. */
   async lstat(path: string, options: ProbeOptions = {}): Promise<PathStat> {
-    return toPathStat(await this.#guarded(`lstat:${path}`, path, options.timeoutMs, () => fsp.lstat(path)));
+    return toPathStat(await this.#guarded(`lstat:${path}`, path, options, () => fsp.lstat(path)));
   }
 
   async isWritable(path: string): Promise<boolean> {
@@ -104,7 +104,9 @@ export class NodeFileSystemProbe implements FileSystemProbe {
       await fsp.lstat(path);
       return true;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      const code = (error as NodeJS.ErrnoException).code;
+      // Nothing can exist below a missing directory or below a file.
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
       throw error;
     }
   }
@@ -122,7 +124,7 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   }
 
   async readBytes(path: string, position: number, length: number, options: ProbeOptions = {}): Promise<Uint8Array> {
-    return this.#guarded(`read:${path}`, path, options.timeoutMs, async () => {
+    const bytes = await this.#guarded(`read:${position}:${length}:${path}`, path, options, async () => {
       const handle = await fsp.open(path, 'r');
       try {
         const buffer = new Uint8Array(length);
@@ -132,6 +134,8 @@ export class NodeFileSystemProbe implements FileSystemProbe {
         await handle.close();
       }
     });
+    // Callers sharing one read each get their own bytes.
+    return bytes.slice();
   }
 
   /**
@@ -152,21 +156,27 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   }
 
   /** Runs a call that may block on a hung mount; see the class notes. */
-  async #guarded<T>(key: string, path: string, timeoutMs: number | undefined, call: () => Promise<T>): Promise<T> {
+  async #guarded<T>(key: string, path: string, options: ProbeOptions, call: () => Promise<T>): Promise<T> {
+    const { timeoutMs } = options;
     if (timeoutMs === undefined) return call();
-    if (this.#pending.has(key)) throw timeoutError(path, timeoutMs);
-    this.#pending.add(key);
-    const operation = call().finally(() => this.#pending.delete(key));
+    // A second caller shares the call in flight rather than taking another thread.
+    let operation = options.fresh === true ? undefined : (this.#pending.get(key) as Promise<T> | undefined);
+    if (operation === undefined) {
+      const started = call().finally(() => this.#pending.delete(key));
+      // The call may outlive every caller's timeout; it settles when the client answers or the
+      // connection is aborted, and nobody is left to see a rejection then.
+      started.catch(() => undefined);
+      this.#pending.set(key, started);
+      operation = started;
+    }
     let timer: NodeJS.Timeout | undefined;
     const expiry = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(timeoutError(path, timeoutMs)), timeoutMs);
+      timer = setTimeout(() => { reject(timeoutError(path, timeoutMs)); }, timeoutMs);
     });
     try {
       return await Promise.race([operation, expiry]);
     } finally {
       clearTimeout(timer);
-      // The abandoned call settles later (when the client answers or the connection is aborted).
-      operation.catch(() => undefined);
     }
   }
 }

@@ -27,6 +27,7 @@ export function parseMountInfo(text: string): MountEntry[] {
     const fsType = fields[separator + 1];
     const source = fields[separator + 2];
     if (mountPoint === undefined || mountOptions === undefined || fsType === undefined || source === undefined) continue;
+    if (id === undefined || !/^[0-9]+$/.test(id)) continue;
     const superOptions = fields[separator + 3] ?? '';
     entries.push({
       mountPoint: unescapeField(mountPoint),

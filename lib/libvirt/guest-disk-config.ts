@@ -8,23 +8,26 @@
  */
 
 /**
- * The `<iotune>` children this library writes, in the order Nova's `format_dom` writes them
- * (nova/virt/libvirt/config.py, `LibvirtConfigGuestDisk._format_iotune`). It is also the
+ * The `<iotune>` children this library writes, in the order libvirt itself writes them
+ * (`virDomainDiskDefFormatIotune`). Nova writes read/write before total
+ * (`LibvirtConfigGuestDisk._format_iotune`); libvirt reads either order, but its schema check
+ * (`virsh define --validate`) rejects Nova's order when read and write limits are set for both
+ * bytes and IOPS, so the order libvirt writes is the one that always validates. It is also the
  * allow-list for `qos_specs`: any other key is ignored.
  */
 export const IOTUNE_KEYS = [
-  'read_bytes_sec',
-  'read_iops_sec',
-  'write_bytes_sec',
-  'write_iops_sec',
   'total_bytes_sec',
+  'read_bytes_sec',
+  'write_bytes_sec',
   'total_iops_sec',
+  'read_iops_sec',
+  'write_iops_sec',
+  'total_bytes_sec_max',
   'read_bytes_sec_max',
   'write_bytes_sec_max',
-  'total_bytes_sec_max',
+  'total_iops_sec_max',
   'read_iops_sec_max',
   'write_iops_sec_max',
-  'total_iops_sec_max',
   'size_iops_sec',
 ] as const;
 

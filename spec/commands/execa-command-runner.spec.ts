@@ -331,11 +331,9 @@ describe('ExecaCommandRunner', () => {
         expect(await fileExists(marker)).to.equal(false);
       });
 
-      // BUG: an already-aborted signal rethrows its raw reason (`signal.throwIfAborted()`), so a
-      // non-error reason (a string here) rejects with that string, and an Error reason keeps its
-      // own name; the same abort while the command runs rejects with an error named AbortError.
-      // The contract says an aborted signal rejects with an error named AbortError.
-      it.skip('rejects with an AbortError when the signal was already aborted with a non-error reason', async () => {
+      // Regression: an already-aborted signal used to rethrow its raw reason (a string here)
+      // instead of an error named AbortError, unlike the same abort while the command runs.
+      it('rejects with an AbortError when the signal was already aborted with a non-error reason', async () => {
         const marker = join(tmp, 'ran');
         const controller = new AbortController();
         controller.abort('agent shutting down');
@@ -343,6 +341,13 @@ describe('ExecaCommandRunner', () => {
         expect(error).to.be.instanceOf(Error);
         expect(error).to.have.property('name', 'AbortError');
         expect(await fileExists(marker)).to.equal(false);
+      });
+
+      it('rejects with an AbortError keeping an Error reason as cause when the signal was already aborted', async () => {
+        const reason = new Error('shutdown');
+        const error = (await runner.run(sh('true'), { signal: AbortSignal.abort(reason) }).catch((e: unknown) => e)) as Error;
+        expect(error.name).to.equal('AbortError');
+        expect(error.cause).to.equal(reason);
       });
 
       it('does not affect a command that finishes before any abort', async () => {

@@ -20,7 +20,8 @@ function build(ci: ConnectionInfo, diskInfo: DiskInfo = VIRTIO_VDE): GuestDiskCo
 
 /** Connection info as a JavaScript caller or a JSON document might pass it, outside the types. */
 function untyped(data: Record<string, unknown>, rest: Record<string, unknown> = {}): ConnectionInfo {
-  return { ...rest, data: { export: '192.168.1.1/volume-00001', name: 'volume-00000001', ...data } } as unknown as ConnectionInfo;
+  const ci: unknown = { ...rest, data: { export: '192.168.1.1/volume-00001', name: 'volume-00000001', ...data } };
+  return ci as ConnectionInfo;
 }
 
 describe('buildGuestDiskConfig()', () => {
@@ -171,7 +172,7 @@ describe('buildGuestDiskConfig()', () => {
       const config = build(novaTestInput({ qos_specs: reversed }));
       expect(Object.keys(config.iotune ?? {})).to.deep.equal([...IOTUNE_KEYS]);
       expect(config.iotune?.size_iops_sec).to.equal('1');
-      expect(config.iotune?.read_bytes_sec).to.equal(String(IOTUNE_KEYS.length));
+      expect(config.iotune?.total_bytes_sec).to.equal(String(IOTUNE_KEYS.length));
     });
 
     it('writes numbers as decimal strings', () => {

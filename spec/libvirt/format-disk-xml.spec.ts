@@ -291,8 +291,8 @@ describe('formatDiskXml()', () => {
         [
           '  <iotune>',
           '    <read_bytes_sec>1</read_bytes_sec>',
-          '    <read_iops_sec>2</read_iops_sec>',
           '    <write_bytes_sec>3</write_bytes_sec>',
+          '    <read_iops_sec>2</read_iops_sec>',
           '    <total_iops_sec_max>6</total_iops_sec_max>',
           '    <size_iops_sec>7</size_iops_sec>',
           '  </iotune>',

@@ -95,7 +95,8 @@ class Reader {
     const children: XmlElement[] = [];
     let text = '';
     for (;;) {
-      if (this.atEnd()) {
+      const char = this.#peek();
+      if (char === undefined) {
         throw new SyntaxError(`Unclosed element ${name}`);
       }
       if (this.#eat('</')) {
@@ -107,7 +108,6 @@ class Reader {
         this.#expect('>');
         return { name, attributes, children, text };
       }
-      const char = this.#peek();
       if (char === '<') {
         if (this.#text.startsWith('<!', this.position) || this.#text.startsWith('<?', this.position)) {
           throw new SyntaxError(`Unsupported markup at ${this.position}`);

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { formatDiskXml } from '../../libvirt/format-disk-xml.js';
+import { openDriver, type RunCliOptions } from '../cli-context.js';
+import { addBaseOption, addVolumeOptions, buildConnectionInfo, type VolumeOptions } from '../connection-options.js';
+
+interface ConfigOptions extends VolumeOptions {
+  dev: string;
+  bus: string;
+  type: string;
+  readOnly?: boolean;
+  shareable?: boolean;
+  discard?: boolean;
+  base?: string;
+}
+
+/**
+ * `config`: prints the libvirt `<disk>` element of a volume (`driver.getConfig` and
+ * `formatDiskXml`), as Nova would put it in the domain. Looks at nothing on the host.
+ */
+export function registerConfigCommand(program: Command, deps: RunCliOptions): void {
+  const command = program.command('config').description('print the libvirt <disk> XML of a volume');
+  addVolumeOptions(command);
+  command
+    .option('--dev <dev>', 'target device in the guest', 'vdb')
+    .option('--bus <bus>', 'target bus (virtio, scsi, sata, ...)', 'virtio')
+    .option('--type <type>', 'disk device type (disk, lun, cdrom, ...)', 'disk')
+    .option('--read-only', 'attach read-only (<readonly/>)')
+    .option('--shareable', 'attach to several guests at once (<shareable/>)')
+    .option('--discard', 'pass discards down to the image (discard="unmap")');
+  addBaseOption(command);
+  command.action(() => {
+    const options = command.opts<ConfigOptions>();
+    const { driver } = openDriver(deps, options);
+    const ci = buildConnectionInfo(options, {
+      ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
+      ...(options.shareable === undefined ? {} : { shareable: options.shareable }),
+      ...(options.discard === undefined ? {} : { discard: options.discard }),
+    });
+    const xml = formatDiskXml(driver.getConfig(ci, { bus: options.bus, dev: options.dev, type: options.type }));
+    deps.stdout.write(`${xml}\n`);
+  });
+}

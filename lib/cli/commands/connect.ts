@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { openDriver, type RunCliOptions } from '../cli-context.js';
+import {
+  addBaseOption,
+  addCommandTimeoutOption,
+  addProbeTimeoutOption,
+  addStateOption,
+  addVolumeOptions,
+  buildConnectionInfo,
+  buildInstanceRef,
+  type VolumeOptions,
+} from '../connection-options.js';
+import { formatPlan, planConnect } from '../dry-run-plan.js';
+
+/** Options of `connect` and `disconnect`. */
+export interface AttachOptions extends VolumeOptions {
+  instance: string;
+  base?: string;
+  cfg?: string;
+  state?: string;
+  dryRun?: boolean;
+  timeoutMs?: number;
+  probeTimeoutMs?: number;
+}
+
+/** The options `connect` and `disconnect` share. */
+export function addAttachOptions(command: Command): Command {
+  addVolumeOptions(command);
+  command.requiredOption('--instance <uuid>', 'the guest the volume is attached to');
+  addBaseOption(command);
+  command.option('--cfg <file>', 'Quobyte client configuration file (mount.quobyte -c)');
+  addStateOption(command);
+  command.option('--dry-run', 'print what would be run and change nothing');
+  addCommandTimeoutOption(command);
+  addProbeTimeoutOption(command);
+  return command;
+}
+
+/**
+ * `connect`: mounts the export (or reuses a healthy mount, or repairs a stale one) and records
+ * the attachment in the store. Prints what happened and the device path.
+ */
+export function registerConnectCommand(program: Command, deps: RunCliOptions): void {
+  const command = program.command('connect').description('mount a volume\'s export and record the attachment');
+  addAttachOptions(command);
+  command.action(async () => {
+    const options = command.opts<AttachOptions>();
+    const { driver, probe, store } = openDriver(deps, options);
+    const ci = buildConnectionInfo(options);
+    const instance = buildInstanceRef(options.instance);
+    if (options.dryRun === true) {
+      deps.stdout.write(formatPlan(await planConnect({ driver, probe, store }, ci, instance)));
+      return;
+    }
+    const { mountPath, devicePath } = driver.resolveVolume(ci);
+    const before = await driver.inspectMount(mountPath);
+    await driver.connectVolume(ci, instance);
+    const what =
+      before.state === 'healthy'
+        ? `reused ${mountPath}`
+        : before.state === 'stale'
+          ? `remounted ${mountPath} (was stale: ${before.reason})`
+          : `mounted ${mountPath}`;
+    deps.stdout.write(`${what}, device ${devicePath}\n`);
+  });
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { openDriver, type RunCliOptions } from '../cli-context.js';
+import { buildConnectionInfo, buildInstanceRef } from '../connection-options.js';
+import { formatPlan, planDisconnect } from '../dry-run-plan.js';
+import { addAttachOptions, type AttachOptions } from './connect.js';
+
+/**
+ * `disconnect`: drops the attachment and unmounts the export when no attachment is left on it.
+ * Prints the outcome: `unmounted`, `in-use`, `not-mounted` or `busy`, and the mount path.
+ */
+export function registerDisconnectCommand(program: Command, deps: RunCliOptions): void {
+  const command = program.command('disconnect').description('drop an attachment and unmount the export when it was the last');
+  addAttachOptions(command);
+  command.action(async () => {
+    const options = command.opts<AttachOptions>();
+    const { driver, probe, store } = openDriver(deps, options);
+    const ci = buildConnectionInfo(options);
+    const instance = buildInstanceRef(options.instance);
+    if (options.dryRun === true) {
+      deps.stdout.write(formatPlan(await planDisconnect({ driver, probe, store }, ci, instance)));
+      return;
+    }
+    const { mountPath } = driver.resolveVolume(ci);
+    const result = await driver.disconnectVolume(ci, instance);
+    deps.stdout.write(`${result.reason} ${mountPath}\n`);
+  });
+}

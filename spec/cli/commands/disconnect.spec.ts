@@ -1,0 +1,173 @@
+import { readFileSync, statSync } from 'node:fs';
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { FakeHost } from '../../support/fake-host.js';
+import {
+  INSTANCE,
+  MOUNT_PATH,
+  NAME,
+  NORMALISED,
+  OTHER_INSTANCE,
+  attachArgs,
+  makeTemporaryDirectory,
+  onHost,
+  removeTemporaryDirectory,
+  runCaptured,
+} from '../cli-harness.js';
+
+function readStore(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+describe('libvirt-volume disconnect', () => {
+  let host: FakeHost;
+  let dir: string;
+  let state: string;
+
+  beforeEach(() => {
+    host = new FakeHost();
+    dir = makeTemporaryDirectory();
+    state = `${dir}/state.json`;
+  });
+
+  afterEach(() => {
+    sinon.restore();
+    removeTemporaryDirectory(dir);
+  });
+
+  async function connect(instance = INSTANCE): Promise<void> {
+    const result = await runCaptured(attachArgs('connect', state, instance), onHost(host));
+    expect(result.exitCode, result.stderr).to.equal(0);
+    host.runner.run.resetHistory();
+    host.commands.length = 0;
+  }
+
+  it('unmounts the last attachment, removes the directory and drops it from the store', async () => {
+    await connect();
+    const result = await runCaptured(attachArgs('disconnect', state), onHost(host));
+    expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `unmounted ${MOUNT_PATH}\n` });
+    expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`]);
+    expect(host.runner.run.firstCall.args[0]).to.deep.equal({ file: 'umount', args: [MOUNT_PATH] });
+    expect(host.mounts).to.be.empty;
+    expect(host.directories.has(MOUNT_PATH)).to.be.false;
+    expect(readStore(state)).to.deep.equal({ version: 1, mounts: {} });
+  });
+
+  it('keeps the mount while another guest uses it (in-use)', async () => {
+    await connect();
+    await connect(OTHER_INSTANCE);
+    const result = await runCaptured(attachArgs('disconnect', state), onHost(host));
+    expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `in-use ${MOUNT_PATH}\n` });
+    expect(host.runner.run.called).to.be.false;
+    expect(host.isMounted(MOUNT_PATH)).to.be.true;
+    expect(readStore(state)).to.deep.equal({ version: 1, mounts: { [MOUNT_PATH]: [`${OTHER_INSTANCE}/${NAME}`] } });
+  });
+
+  it('reports not-mounted when nothing is mounted', async () => {
+    const result = await runCaptured(attachArgs('disconnect', state), onHost(host));
+    expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `not-mounted ${MOUNT_PATH}\n` });
+    expect(host.runner.run.called).to.be.false;
+  });
+
+  it('reports busy, with exit 0, when the share is still open', async () => {
+    await connect();
+    host.busy.add(MOUNT_PATH);
+    const result = await runCaptured(attachArgs('disconnect', state), onHost(host));
+    expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `busy ${MOUNT_PATH}\n` });
+    expect(host.isMounted(MOUNT_PATH)).to.be.true;
+  });
+
+  it('refuses hostile input in one line with exit 1, running nothing', async () => {
+    await connect();
+    const result = await runCaptured(attachArgs('disconnect', state).map((arg) => (arg === NAME ? '../x' : arg)), onHost(host));
+    expect(result).to.deep.equal({
+      exitCode: 1,
+      stdout: '',
+      stderr: 'libvirt-volume: ERR_INVALID_CONNECTION_INFO: Invalid connection info: data.name must be a single path component (no "/")\n',
+    });
+    expect(host.runner.run.called).to.be.false;
+    expect(host.isMounted(MOUNT_PATH)).to.be.true;
+  });
+
+  describe('--dry-run', () => {
+    let storeBefore: { text: string; mtimeMs: number } | undefined;
+
+    async function dryRun(instance = INSTANCE): Promise<string> {
+      storeBefore = (() => {
+        try {
+          return { text: readFileSync(state, 'utf8'), mtimeMs: statSync(state).mtimeMs };
+        } catch {
+          return undefined;
+        }
+      })();
+      const result = await runCaptured([...attachArgs('disconnect', state, instance), '--dry-run'], onHost(host));
+      expect(result.exitCode, result.stderr).to.equal(0);
+      expect(result.stderr).to.equal('');
+      return result.stdout;
+    }
+
+    function expectNothingDone(): void {
+      expect(host.runner.run.called, 'runner called').to.be.false;
+      expect(host.probe.removeDirectory.called, 'directory removed').to.be.false;
+      expect(host.probe.ensureDirectory.called, 'directory created').to.be.false;
+      const after = (() => {
+        try {
+          return { text: readFileSync(state, 'utf8'), mtimeMs: statSync(state).mtimeMs };
+        } catch {
+          return undefined;
+        }
+      })();
+      expect(after, 'store written').to.deep.equal(storeBefore);
+    }
+
+    it('prints the unmount and the directory removal for the last attachment, and does neither', async () => {
+      await connect();
+      host.probe.ensureDirectory.resetHistory();
+      const stdout = await dryRun();
+      expect(stdout).to.equal(
+        [
+          `would remove attachment: ${INSTANCE}/${NAME} from ${MOUNT_PATH}`,
+          `would run: umount ${MOUNT_PATH}`,
+          `would remove directory: ${MOUNT_PATH}`,
+          '',
+        ].join('\n'),
+      );
+      expectNothingDone();
+      expect(host.isMounted(MOUNT_PATH)).to.be.true;
+    });
+
+    it('prints that nothing runs while other attachments remain', async () => {
+      await connect();
+      await connect(OTHER_INSTANCE);
+      host.probe.ensureDirectory.resetHistory();
+      const stdout = await dryRun();
+      expect(stdout).to.equal(
+        [`would remove attachment: ${INSTANCE}/${NAME} from ${MOUNT_PATH}`, `nothing to run: ${MOUNT_PATH} is still in use by 1 other attachment`, ''].join('\n'),
+      );
+      expectNothingDone();
+    });
+
+    it('prints a plain unmount for a stale mount (ENOTCONN) and a lazy one for a hung mount (ETIMEDOUT)', async () => {
+      host.addQuobyteMount(MOUNT_PATH, `quobyte@${NORMALISED}`);
+      host.stats.set(MOUNT_PATH, { errno: 'ENOTCONN' });
+      expect(await dryRun()).to.equal([`would run: umount ${MOUNT_PATH}`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'));
+      host.stats.set(MOUNT_PATH, { errno: 'ETIMEDOUT' });
+      expect(await dryRun()).to.equal([`would run: umount -l ${MOUNT_PATH}`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'));
+      expectNothingDone();
+      expect(host.aborted).to.be.empty;
+    });
+
+    it('prints that nothing is mounted, and the left-over directory it would remove', async () => {
+      expect(await dryRun()).to.equal(`nothing to run: nothing is mounted at ${MOUNT_PATH}\n`);
+      host.directories.add(MOUNT_PATH);
+      expect(await dryRun()).to.equal([`nothing to run: nothing is mounted at ${MOUNT_PATH}`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'));
+      expectNothingDone();
+    });
+
+    it('prints that another file system is left alone', async () => {
+      host.mounts.push({ mountPoint: MOUNT_PATH, source: 'tmpfs', fsType: 'tmpfs', options: ['rw'] });
+      expect(await dryRun()).to.equal(`nothing to run: ${MOUNT_PATH} holds another file system (tmpfs); it is left alone\n`);
+      expectNothingDone();
+    });
+  });
+});

@@ -1,0 +1,425 @@
+import { chmod, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat as fsStat, symlink, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, use } from 'chai';
+import chaiAsPromised from 'chai-as-promised';
+import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
+
+use(chaiAsPromised);
+
+async function rejection(promise: Promise<unknown>): Promise<NodeJS.ErrnoException> {
+  const error: unknown = await promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e,
+  );
+  expect(error).to.be.instanceOf(Error);
+  return error as NodeJS.ErrnoException;
+}
+
+describe('NodeFileSystemProbe', () => {
+  let tmp: string;
+  const probe = new NodeFileSystemProbe();
+
+  beforeEach(async () => {
+    tmp = await realpath(await mkdtemp(join(tmpdir(), 'node-file-system-probe-spec-')));
+  });
+
+  afterEach(async () => {
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  describe('stat()', () => {
+    it('describes a regular file', async () => {
+      const file = join(tmp, 'image.raw');
+      await writeFile(file, 'hello');
+      await chmod(file, 0o640);
+      const result = await probe.stat(file);
+      expect(result).to.include({ size: 5, isFile: true, isDirectory: false, isSymbolicLink: false });
+      expect(result.mode & 0o7777).to.equal(0o640);
+      expect(result.uid).to.equal(process.getuid?.());
+      expect(result.gid).to.equal(process.getgid?.());
+      const real = await fsStat(file);
+      expect(result.dev).to.equal(real.dev);
+      expect(result.ino).to.equal(real.ino);
+    });
+
+    it('describes a directory', async () => {
+      const result = await probe.stat(tmp);
+      expect(result).to.include({ isFile: false, isDirectory: true, isSymbolicLink: false });
+      expect(result.dev).to.be.a('number');
+      expect(result.ino).to.be.a('number').and.greaterThan(0);
+    });
+
+    it('follows a symbolic link', async () => {
+      const file = join(tmp, 'target');
+      await writeFile(file, 'abc');
+      await symlink(file, join(tmp, 'link'));
+      const result = await probe.stat(join(tmp, 'link'));
+      expect(result).to.include({ size: 3, isFile: true, isSymbolicLink: false });
+      expect(result.ino).to.equal((await fsStat(file)).ino);
+    });
+
+    it('rejects with code ENOENT for a missing path', async () => {
+      const error = await rejection(probe.stat(join(tmp, 'missing')));
+      expect(error.code).to.equal('ENOENT');
+    });
+
+    it('rejects with code ENOENT for a dangling symbolic link', async () => {
+      await symlink(join(tmp, 'nowhere'), join(tmp, 'dangling'));
+      expect((await rejection(probe.stat(join(tmp, 'dangling')))).code).to.equal('ENOENT');
+    });
+
+    it('rejects with code ENOTDIR for a path below a regular file', async () => {
+      await writeFile(join(tmp, 'file'), '');
+      expect((await rejection(probe.stat(join(tmp, 'file', 'child')))).code).to.equal('ENOTDIR');
+    });
+
+    describe('with timeoutMs', () => {
+      it('resolves normally on a normal path', async () => {
+        await writeFile(join(tmp, 'f'), 'abcd');
+        const result = await probe.stat(join(tmp, 'f'), { timeoutMs: 1000 });
+        expect(result).to.include({ size: 4, isFile: true });
+      });
+
+      it('keeps code ENOENT for a missing path, not ETIMEDOUT', async () => {
+        const error = await rejection(probe.stat(join(tmp, 'missing'), { timeoutMs: 1000 }));
+        expect(error.code).to.equal('ENOENT');
+      });
+
+      it('answers again after an earlier call on the same path settled', async () => {
+        const missing = join(tmp, 'later');
+        expect((await rejection(probe.stat(missing, { timeoutMs: 1000 }))).code).to.equal('ENOENT');
+        await writeFile(missing, 'x');
+        expect((await probe.stat(missing, { timeoutMs: 1000 })).size).to.equal(1);
+        expect((await probe.stat(missing, { timeoutMs: 1000 })).size).to.equal(1);
+      });
+
+      it('answers concurrent calls on different paths', async () => {
+        await writeFile(join(tmp, 'a'), 'a');
+        await writeFile(join(tmp, 'b'), 'bb');
+        const [a, b] = await Promise.all([probe.stat(join(tmp, 'a'), { timeoutMs: 1000 }), probe.stat(join(tmp, 'b'), { timeoutMs: 1000 })]);
+        expect([a.size, b.size]).to.deep.equal([1, 2]);
+      });
+
+      it('answers a concurrent stat and lstat of the same path', async () => {
+        const [s, l] = await Promise.all([probe.stat(tmp, { timeoutMs: 1000 }), probe.lstat(tmp, { timeoutMs: 1000 })]);
+        expect(s.ino).to.equal(l.ino);
+      });
+
+      // Regression: a second call on a path while the first was in flight used to reject at once
+      // with ETIMEDOUT, even on a healthy path, so a healthy mount could be judged unresponsive.
+      it('answers two concurrent calls on the same healthy path', async () => {
+        const results = await Promise.allSettled([probe.stat(tmp, { timeoutMs: 1000 }), probe.stat(tmp, { timeoutMs: 1000 })]);
+        expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled']);
+      });
+
+      it('gives concurrent calls on the same missing path the same ENOENT, not ETIMEDOUT', async () => {
+        const missing = join(tmp, 'missing');
+        const results = await Promise.allSettled([probe.stat(missing, { timeoutMs: 1000 }), probe.stat(missing, { timeoutMs: 1000 })]);
+        expect(results.map((r) => (r.status === 'rejected' ? (r.reason as NodeJS.ErrnoException).code : 'fulfilled'))).to.deep.equal(['ENOENT', 'ENOENT']);
+      });
+
+      // The case the guard exists for, a stat that hangs on a stopped FUSE client, cannot be
+      // made here without a real hung mount; spec/integration covers it.
+    });
+  });
+
+  describe('lstat()', () => {
+    it('describes a symbolic link itself, not its target', async () => {
+      await writeFile(join(tmp, 'target'), 'abcdef');
+      await symlink(join(tmp, 'target'), join(tmp, 'link'));
+      const result = await probe.lstat(join(tmp, 'link'));
+      expect(result).to.include({ isSymbolicLink: true, isFile: false, isDirectory: false });
+      expect(result.ino).to.not.equal((await fsStat(join(tmp, 'target'))).ino);
+    });
+
+    it('describes a dangling symbolic link', async () => {
+      await symlink(join(tmp, 'nowhere'), join(tmp, 'dangling'));
+      expect(await probe.lstat(join(tmp, 'dangling'))).to.include({ isSymbolicLink: true });
+    });
+
+    it('describes a regular file like stat() does', async () => {
+      await writeFile(join(tmp, 'f'), '12345678');
+      const [l, s] = await Promise.all([probe.lstat(join(tmp, 'f')), probe.stat(join(tmp, 'f'))]);
+      expect(l).to.deep.equal(s);
+      expect(l).to.include({ size: 8, isFile: true, isSymbolicLink: false });
+    });
+
+    it('rejects with code ENOENT for a missing path, with or without timeoutMs', async () => {
+      expect((await rejection(probe.lstat(join(tmp, 'missing')))).code).to.equal('ENOENT');
+      expect((await rejection(probe.lstat(join(tmp, 'missing'), { timeoutMs: 1000 }))).code).to.equal('ENOENT');
+    });
+
+    it('resolves normally with timeoutMs', async () => {
+      await symlink('/', join(tmp, 'root-link'));
+      expect(await probe.lstat(join(tmp, 'root-link'), { timeoutMs: 1000 })).to.include({ isSymbolicLink: true });
+    });
+  });
+
+  describe('ensureDirectory()', () => {
+    it('creates missing parents', async () => {
+      const nested = join(tmp, 'a', 'b', 'c');
+      await probe.ensureDirectory(nested);
+      expect((await fsStat(nested)).isDirectory()).to.equal(true);
+    });
+
+    it('is idempotent and keeps what the directory holds', async () => {
+      const dir = join(tmp, 'mnt');
+      await probe.ensureDirectory(dir);
+      await writeFile(join(dir, 'keep'), 'x');
+      await probe.ensureDirectory(dir);
+      await probe.ensureDirectory(dir);
+      expect(await readdir(dir)).to.deep.equal(['keep']);
+    });
+
+    it('rejects with code EEXIST when a file is in the way', async () => {
+      await writeFile(join(tmp, 'file'), '');
+      expect((await rejection(probe.ensureDirectory(join(tmp, 'file')))).code).to.equal('EEXIST');
+    });
+
+    it('rejects with code ENOTDIR when a parent is a file', async () => {
+      await writeFile(join(tmp, 'file'), '');
+      expect((await rejection(probe.ensureDirectory(join(tmp, 'file', 'sub')))).code).to.equal('ENOTDIR');
+    });
+  });
+
+  describe('removeDirectory()', () => {
+    it('removes an empty directory', async () => {
+      await mkdir(join(tmp, 'empty'));
+      await probe.removeDirectory(join(tmp, 'empty'));
+      expect(await readdir(tmp)).to.deep.equal([]);
+    });
+
+    it('rejects with code ENOTEMPTY and removes nothing when the directory holds something', async () => {
+      await mkdir(join(tmp, 'full'));
+      await writeFile(join(tmp, 'full', 'volume-1'), 'data');
+      expect((await rejection(probe.removeDirectory(join(tmp, 'full')))).code).to.equal('ENOTEMPTY');
+      expect(await readFile(join(tmp, 'full', 'volume-1'), 'utf8')).to.equal('data');
+    });
+
+    it('rejects with code ENOENT for a missing directory', async () => {
+      expect((await rejection(probe.removeDirectory(join(tmp, 'missing')))).code).to.equal('ENOENT');
+    });
+
+    it('rejects with code ENOTDIR for a regular file and leaves it', async () => {
+      await writeFile(join(tmp, 'file'), 'x');
+      expect((await rejection(probe.removeDirectory(join(tmp, 'file')))).code).to.equal('ENOTDIR');
+      expect(await readdir(tmp)).to.deep.equal(['file']);
+    });
+  });
+
+  describe('pathExists()', () => {
+    it('is true for a file and a directory', async () => {
+      await writeFile(join(tmp, 'file'), '');
+      expect(await probe.pathExists(join(tmp, 'file'))).to.equal(true);
+      expect(await probe.pathExists(tmp)).to.equal(true);
+    });
+
+    it('is true for a dangling symbolic link', async () => {
+      await symlink(join(tmp, 'nowhere'), join(tmp, 'dangling'));
+      expect(await probe.pathExists(join(tmp, 'dangling'))).to.equal(true);
+    });
+
+    it('is false for a missing path', async () => {
+      expect(await probe.pathExists(join(tmp, 'missing'))).to.equal(false);
+      expect(await probe.pathExists(join(tmp, 'missing', 'deeper'))).to.equal(false);
+    });
+
+    it('rejects with the errno code for a failure other than absence', async () => {
+      await symlink(join(tmp, 'loop'), join(tmp, 'loop'));
+      expect(await probe.pathExists(join(tmp, 'loop'))).to.equal(true);
+      expect((await rejection(probe.pathExists(join(tmp, 'loop', 'child')))).code).to.equal('ELOOP');
+    });
+  });
+
+  describe('isWritable()', () => {
+    it('is true for a directory the user may write to', async () => {
+      expect(await probe.isWritable(tmp)).to.equal(true);
+    });
+
+    it('is false for a missing path', async () => {
+      expect(await probe.isWritable(join(tmp, 'missing'))).to.equal(false);
+    });
+
+    it('is false for a file nobody may execute (search permission is required too)', async () => {
+      await writeFile(join(tmp, 'file'), '');
+      await chmod(join(tmp, 'file'), 0o666);
+      expect(await probe.isWritable(join(tmp, 'file'))).to.equal(false);
+    });
+  });
+
+  describe('readInitProcessName()', () => {
+    it('returns the name of PID 1 on this machine', async () => {
+      const name = await probe.readInitProcessName();
+      expect(name).to.be.a('string').and.not.equal('');
+      expect(name).to.equal(readFileSync('/proc/1/comm', 'utf8').trim());
+    });
+
+    it('reads an injected initCommPath, without the trailing newline', async () => {
+      await writeFile(join(tmp, 'comm'), 'systemd\n');
+      expect(await new NodeFileSystemProbe({ initCommPath: join(tmp, 'comm') }).readInitProcessName()).to.equal('systemd');
+    });
+
+    it('returns undefined when the file cannot be read', async () => {
+      expect(await new NodeFileSystemProbe({ initCommPath: join(tmp, 'missing') }).readInitProcessName()).to.equal(undefined);
+    });
+  });
+
+  describe('realPath()', () => {
+    it('resolves symbolic links and relative parts', async () => {
+      await mkdir(join(tmp, 'real'));
+      await symlink(join(tmp, 'real'), join(tmp, 'alias'));
+      expect(await probe.realPath(`${tmp}/alias/../alias/.`)).to.equal(join(tmp, 'real'));
+    });
+
+    it('returns a canonical path unchanged', async () => {
+      expect(await probe.realPath(tmp)).to.equal(tmp);
+    });
+
+    it('rejects with code ENOENT for a missing path', async () => {
+      expect((await rejection(probe.realPath(join(tmp, 'missing')))).code).to.equal('ENOENT');
+    });
+  });
+
+  describe('readBytes()', () => {
+    const bytes = Uint8Array.from({ length: 100 }, (_, i) => i);
+
+    beforeEach(async () => {
+      await writeFile(join(tmp, 'image'), bytes);
+    });
+
+    it('reads length bytes at position', async () => {
+      expect([...(await probe.readBytes(join(tmp, 'image'), 10, 5))]).to.deep.equal([10, 11, 12, 13, 14]);
+    });
+
+    it('reads from the start', async () => {
+      expect([...(await probe.readBytes(join(tmp, 'image'), 0, 4))]).to.deep.equal([0, 1, 2, 3]);
+    });
+
+    it('returns fewer bytes at the end of the file', async () => {
+      expect([...(await probe.readBytes(join(tmp, 'image'), 97, 32))]).to.deep.equal([97, 98, 99]);
+    });
+
+    it('returns no bytes past the end of the file', async () => {
+      expect(await probe.readBytes(join(tmp, 'image'), 1000, 32)).to.have.length(0);
+    });
+
+    it('resolves normally with timeoutMs', async () => {
+      expect([...(await probe.readBytes(join(tmp, 'image'), 50, 2, { timeoutMs: 1000 }))]).to.deep.equal([50, 51]);
+    });
+
+    it('rejects with code ENOENT for a missing file', async () => {
+      expect((await rejection(probe.readBytes(join(tmp, 'missing'), 0, 4, { timeoutMs: 1000 }))).code).to.equal('ENOENT');
+    });
+
+    it('rejects with code EISDIR for a directory', async () => {
+      expect((await rejection(probe.readBytes(tmp, 0, 4))).code).to.equal('EISDIR');
+    });
+
+    it('answers concurrent reads of the same file', async () => {
+      await writeFile(join(tmp, 'img'), Uint8Array.from([1, 2, 3, 4]));
+      const [a, b] = await Promise.all([probe.readBytes(join(tmp, 'img'), 0, 2, { timeoutMs: 1000 }), probe.readBytes(join(tmp, 'img'), 0, 2, { timeoutMs: 1000 })]);
+      expect([[...a], [...b]]).to.deep.equal([[1, 2], [1, 2]]);
+    });
+
+    // Regression: calls in flight are shared by operation and path; a read's key must hold its
+    // range too, or a second concurrent read of another range got the first caller's bytes.
+    it('answers concurrent reads of different ranges of the same file with their own bytes', async () => {
+      await writeFile(join(tmp, 'img'), Uint8Array.from([0, 1, 2, 3, 4, 5]));
+      const [head, tail] = await Promise.all([
+        probe.readBytes(join(tmp, 'img'), 0, 2, { timeoutMs: 1000 }),
+        probe.readBytes(join(tmp, 'img'), 2, 2, { timeoutMs: 1000 }),
+      ]);
+      expect([...head]).to.deep.equal([0, 1]);
+      expect([...tail]).to.deep.equal([2, 3]);
+    });
+  });
+
+  describe('listMounts()', () => {
+    it('reads and parses an injected mountInfoPath', async () => {
+      const mountInfo = join(tmp, 'mountinfo');
+      await writeFile(
+        mountInfo,
+        [
+          '27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+          '1025 27 0:52 / /var/lib/nova/mnt/c94ed34ada0acf45c1213beb1fc52ce6 rw,nosuid,nodev,relatime shared:300 - fuse.quobyte quobyte@192.168.1.1/volume-00001 rw,user_id=0,group_id=0',
+          '',
+        ].join('\n'),
+      );
+      const entries = await new NodeFileSystemProbe({ mountInfoPath: mountInfo }).listMounts();
+      expect(entries).to.deep.equal([
+        { mountPoint: '/', source: '/dev/vda', fsType: 'ext4', options: ['rw', 'relatime', 'rw'], mountId: 27, device: '254:0' },
+        {
+          mountPoint: '/var/lib/nova/mnt/c94ed34ada0acf45c1213beb1fc52ce6',
+          source: 'quobyte@192.168.1.1/volume-00001',
+          fsType: 'fuse.quobyte',
+          options: ['rw', 'nosuid', 'nodev', 'relatime', 'rw', 'user_id=0', 'group_id=0'],
+          mountId: 1025,
+          device: '0:52',
+        },
+      ]);
+    });
+
+    it('reads the file afresh on each call', async () => {
+      const mountInfo = join(tmp, 'mountinfo');
+      await writeFile(mountInfo, '27 1 254:0 / / rw - ext4 /dev/vda rw\n');
+      const fileProbe = new NodeFileSystemProbe({ mountInfoPath: mountInfo });
+      expect(await fileProbe.listMounts()).to.have.length(1);
+      await writeFile(mountInfo, '27 1 254:0 / / rw - ext4 /dev/vda rw\n28 27 0:40 / /mnt rw - tmpfs tmpfs rw\n');
+      expect((await fileProbe.listMounts()).map((e) => e.mountPoint)).to.deep.equal(['/', '/mnt']);
+    });
+
+    it('returns an empty list for an empty file', async () => {
+      await writeFile(join(tmp, 'mountinfo'), '');
+      expect(await new NodeFileSystemProbe({ mountInfoPath: join(tmp, 'mountinfo') }).listMounts()).to.deep.equal([]);
+    });
+
+    it('rejects (not throws) with code ENOENT when the file is missing', async () => {
+      const pending = new NodeFileSystemProbe({ mountInfoPath: join(tmp, 'missing') }).listMounts();
+      expect(pending).to.be.instanceOf(Promise);
+      expect((await rejection(pending)).code).to.equal('ENOENT');
+    });
+
+    it('reads /proc/self/mountinfo by default, which has an entry for /', async () => {
+      const entries = await probe.listMounts();
+      expect(entries.some((e) => e.mountPoint === '/')).to.equal(true);
+    });
+  });
+
+  describe('abortFuseConnection()', () => {
+    it('writes 1 to <connections>/<minor>/abort and reports aborted', async () => {
+      await mkdir(join(tmp, '57'));
+      await writeFile(join(tmp, '57', 'abort'), '');
+      await mkdir(join(tmp, '58'));
+      await writeFile(join(tmp, '58', 'abort'), '');
+      const result = await new NodeFileSystemProbe({ fuseConnectionsPath: tmp }).abortFuseConnection(57);
+      expect(result).to.equal('aborted');
+      expect(await readFile(join(tmp, '57', 'abort'), 'utf8')).to.equal('1');
+      expect(await readFile(join(tmp, '58', 'abort'), 'utf8')).to.equal('');
+    });
+
+    it('reports no-connection when fusectl lists other connections only', async () => {
+      await mkdir(join(tmp, '58'));
+      await writeFile(join(tmp, '58', 'abort'), '');
+      expect(await new NodeFileSystemProbe({ fuseConnectionsPath: tmp }).abortFuseConnection(57)).to.equal('no-connection');
+      expect(await readdir(tmp)).to.deep.equal(['58']);
+    });
+
+    it('reports no-fusectl when the connections directory is empty (fusectl not mounted)', async () => {
+      expect(await new NodeFileSystemProbe({ fuseConnectionsPath: tmp }).abortFuseConnection(57)).to.equal('no-fusectl');
+      expect(await readdir(tmp)).to.deep.equal([]);
+    });
+
+    it('reports no-fusectl when the connections directory does not exist', async () => {
+      expect(await new NodeFileSystemProbe({ fuseConnectionsPath: join(tmp, 'missing') }).abortFuseConnection(57)).to.equal('no-fusectl');
+    });
+
+    it('rejects with the errno code for a failure other than a missing connection', async () => {
+      await mkdir(join(tmp, '57', 'abort'), { recursive: true });
+      expect((await rejection(new NodeFileSystemProbe({ fuseConnectionsPath: tmp }).abortFuseConnection(57))).code).to.equal('EISDIR');
+    });
+  });
+});
