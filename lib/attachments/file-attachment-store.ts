@@ -53,47 +53,47 @@ export class FileAttachmentStore implements AttachmentStore {
 
   async add(mountPath: string, attachmentId: string): Promise<number> {
     return this.#update((mounts) => {
-      const ids = mounts[mountPath] ?? [];
+      const ids = mounts.get(mountPath) ?? [];
       if (ids.includes(attachmentId)) return { changed: false, result: ids.length };
-      mounts[mountPath] = [...ids, attachmentId];
+      mounts.set(mountPath, [...ids, attachmentId]);
       return { changed: true, result: ids.length + 1 };
     });
   }
 
   async remove(mountPath: string, attachmentId: string): Promise<number> {
     return this.#update((mounts) => {
-      const ids = mounts[mountPath] ?? [];
+      const ids = mounts.get(mountPath) ?? [];
       if (!ids.includes(attachmentId)) return { changed: false, result: ids.length };
       const left = ids.filter((id) => id !== attachmentId);
-      if (left.length === 0) delete mounts[mountPath];
-      else mounts[mountPath] = left;
+      if (left.length === 0) mounts.delete(mountPath);
+      else mounts.set(mountPath, left);
       return { changed: true, result: left.length };
     });
   }
 
   async list(mountPath: string): Promise<readonly string[]> {
     // Readers need no lock: the file is only ever replaced whole, by rename.
-    return [...((await this.#read())[mountPath] ?? [])];
+    return [...((await this.#read()).get(mountPath) ?? [])];
   }
 
   async entries(): Promise<AttachmentTable> {
-    return new Map(Object.entries(await this.#read()));
+    return this.#read();
   }
 
   async replaceAll(table: AttachmentTable): Promise<void> {
     await this.#update((mounts) => {
-      for (const key of Object.keys(mounts)) delete mounts[key];
-      for (const [path, ids] of table) if (ids.length > 0) mounts[path] = [...new Set(ids)];
+      mounts.clear();
+      for (const [path, ids] of table) if (ids.length > 0) mounts.set(path, [...new Set(ids)]);
       return { changed: true, result: undefined };
     });
   }
 
-  async #read(): Promise<Record<string, string[]>> {
+  async #read(): Promise<Map<string, string[]>> {
     let text: string;
     try {
       text = await fsp.readFile(this.#filePath, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw new AttachmentStoreError(this.#filePath, `Cannot read the attachment store ${this.#filePath}: ${(error as Error).message}`, { cause: error });
     }
     let parsed: unknown;
@@ -106,16 +106,16 @@ export class FileAttachmentStore implements AttachmentStore {
     if (file?.version !== 1 || typeof file.mounts !== 'object' || Array.isArray(file.mounts) || !Object.values(file.mounts).every(isStringArray)) {
       throw new AttachmentStoreError(this.#filePath, `The attachment store ${this.#filePath} is corrupt (unexpected shape); it was left as it is`);
     }
-    return file.mounts;
+    return new Map(Object.entries(file.mounts));
   }
 
-  async #update<T>(change: (mounts: Record<string, string[]>) => { changed: boolean; result: T }): Promise<T> {
+  async #update<T>(change: (mounts: Map<string, string[]>) => { changed: boolean; result: T }): Promise<T> {
     return this.#mutex.runExclusive(async () => {
       const release = await this.#lock();
       try {
         const mounts = await this.#read();
         const { changed, result } = change(mounts);
-        if (changed) await this.#write({ version: 1, mounts });
+        if (changed) await this.#write({ version: 1, mounts: Object.fromEntries(mounts) });
         return result;
       } finally {
         await release().catch(() => undefined);

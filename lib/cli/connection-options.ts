@@ -32,8 +32,8 @@ export function addVolumeOptions(command: Command): Command {
     .requiredOption('--export <export>', 'Quobyte export, [quobyte://]host[:port][,host[:port]...]/volume')
     .requiredOption('--name <name>', 'disk image file in the export (one path component), e.g. volume-<uuid>')
     .option('--format <format>', 'image format: raw or qcow2 (default: raw)')
-    .option('--serial <serial>', 'volume serial (Cinder volume id)')
-    .option('--volume-id <id>', 'Cinder volume id');
+    .option('--serial <serial>', 'volume serial; names the attachment when --volume-id is not given')
+    .option('--volume-id <id>', 'Cinder volume id; names the attachment (<instance>/<volume id>, else serial, else name)');
 }
 
 /** `--base`. */

@@ -45,14 +45,15 @@ export class ExecaCommandRunner implements CommandRunner {
 
   /** @throws TypeError when an option has the wrong type. */
   constructor(options: ExecaCommandRunnerOptions = {}) {
-    const { rootHelper = [], timeoutMs = 60_000, env = {} } = options;
+    const { timeoutMs = 60_000, env = {} } = options;
+    const rootHelper: unknown = options.rootHelper === undefined ? [] : options.rootHelper;
     if (!Array.isArray(rootHelper) || !rootHelper.every((part) => typeof part === 'string' && part !== '')) {
       throw new TypeError(`Expected rootHelper to be an array of non-empty strings, got ${JSON.stringify(rootHelper)}`);
     }
     if (!Number.isInteger(timeoutMs) || timeoutMs < 0) {
       throw new TypeError(`Expected timeoutMs to be a non-negative integer, got ${String(timeoutMs)}`);
     }
-    this.#rootHelper = [...rootHelper];
+    this.#rootHelper = rootHelper.map(String);
     this.#timeoutMs = timeoutMs;
     this.#env = { ...env };
   }
@@ -68,8 +69,8 @@ export class ExecaCommandRunner implements CommandRunner {
     const okExitCodes = options.okExitCodes ?? [0];
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     throwIfAborted(options.signal);
-    const [file, ...prefixArgs] = [...this.#rootHelper, command.file];
-    const argv: Command = { file: file ?? command.file, args: [...prefixArgs, ...command.args] };
+    const [helper, ...helperArgs] = this.#rootHelper;
+    const argv: Command = helper === undefined ? command : { file: helper, args: [...helperArgs, command.file, ...command.args] };
     debug('run %s %o', argv.file, argv.args);
 
     const result = await execa(argv.file, argv.args, {
@@ -82,8 +83,7 @@ export class ExecaCommandRunner implements CommandRunner {
       forceKillAfterDelay: FORCE_KILL_AFTER_MS,
       stripFinalNewline: false,
     });
-    const stdout = String(result.stdout ?? '');
-    const stderr = String(result.stderr ?? '');
+    const { stdout, stderr } = result;
 
     if (result.isCanceled) {
       throw abortError(options.signal);
@@ -93,8 +93,8 @@ export class ExecaCommandRunner implements CommandRunner {
     }
     if (result.exitCode === undefined && result.signal === undefined) {
       // Spawning failed; execa keeps the errno in `code` on the error it builds.
-      const cause = (result as { cause?: unknown }).cause;
-      const errno = (cause as { code?: unknown } | undefined)?.code ?? (result as { code?: unknown }).code;
+      const { cause } = result as { cause?: unknown };
+      const errno = (cause as { code?: unknown } | undefined)?.code;
       if (errno === 'ENOENT') throw new CommandNotFoundError(argv, { cause });
       throw new CommandFailedError({ command: argv, exitCode: -1, stdout, stderr }, { cause });
     }

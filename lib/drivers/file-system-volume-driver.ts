@@ -140,10 +140,12 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   /** @throws TypeError when an option has the wrong type or range. */
   constructor(options: FileSystemVolumeDriverOptions) {
     super();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`Expected an options object, got ${String(options)}`);
     }
     const { mountPointBase } = options;
+    // eslint-disable-next-line no-control-regex -- control characters are what is refused
     if (typeof mountPointBase !== 'string' || !mountPointBase.startsWith('/') || /[\u0000-\u001f\u007f]/.test(mountPointBase)) {
       throw new TypeError(`Expected mountPointBase to be an absolute path, got ${JSON.stringify(mountPointBase)}`);
     }
@@ -597,6 +599,7 @@ function isBusy(error: unknown): boolean {
 }
 
 function checkDiskInfo(diskInfo: DiskInfo): void {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers
   if (typeof diskInfo !== 'object' || diskInfo === null) {
     throw new InvalidConnectionInfoError('disk_info', 'must be an object');
   }

@@ -3,6 +3,7 @@ import { IOTUNE_KEYS } from '../libvirt/guest-disk-config.js';
 import type { ConnectionInfo } from './connection-info.js';
 
 /** NUL, C0 controls and DEL: never part of a name that reaches argv, a path or XML. */
+// eslint-disable-next-line no-control-regex -- control characters are what is refused
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** Longest file name Linux accepts (NAME_MAX), in bytes. */
 const NAME_MAX_BYTES = 255;

@@ -1,6 +1,7 @@
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import sinon from 'sinon';
+import type { Command, RunOptions } from '../../lib/commands/command-runner.js';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../lib/drivers/quobyte-volume-driver.js';
 import {
@@ -11,6 +12,7 @@ import {
   VolumeMountError,
   VolumeUnmountError,
 } from '../../lib/errors.js';
+import type { FuseAbortResult } from '../../lib/filesystem/file-system-probe.js';
 import { formatDiskXml } from '../../lib/libvirt/format-disk-xml.js';
 import { FakeHost, directoryStat } from '../support/fake-host.js';
 
@@ -247,16 +249,30 @@ describe('QuobyteVolumeDriver', () => {
       expect(host.argv).to.deep.equal([`umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
     });
 
+    it('mounts fusectl once when it is missing, to abort a hung connection', async () => {
+      staleMount(host, 'hung');
+      const minor = Number(host.mounts[0]?.device?.split(':')[1]);
+      const answers: FuseAbortResult[] = ['no-fusectl', 'aborted'];
+      host.probe.abortFuseConnection = sinon.spy((connection: number) => {
+        host.aborted.push(connection);
+        return Promise.resolve(answers.shift() ?? 'aborted');
+      });
+      await makeDriver(host).connectVolume(connectionInfo(), INSTANCE);
+      expect(host.aborted).to.deep.equal([minor, minor]);
+      expect(host.argv[0]).to.equal('mount -t fusectl fusectl /sys/fs/fuse/connections');
+      expect(host.argv.slice(1)).to.deep.equal([`umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+    });
+
     it('rejects with VolumeUnmountError when a stale mount cannot be removed at all, and mounts nothing', async () => {
       staleMount(host, 'size');
-      host.runner.run = sinon.spy((command) => Promise.reject(new CommandFailedError({ command, exitCode: 1, stdout: '', stderr: 'permission denied' })));
+      host.runner.run = sinon.spy((command: Command) => Promise.reject(new CommandFailedError({ command, exitCode: 1, stdout: '', stderr: 'permission denied' })));
       await expect(makeDriver(host).connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(VolumeUnmountError);
       expect(host.runner.run.args.map(([command]) => [command.file, ...command.args].join(' '))).to.deep.equal([`umount ${MOUNT_PATH}`, `umount -l ${MOUNT_PATH}`]);
     });
 
     it('rejects with VolumeMountError when the mount is still not valid afterwards (Nova only logs)', async () => {
       const run = host.runner.run;
-      host.runner.run = sinon.spy(async (command, options) => {
+      host.runner.run = sinon.spy(async (command: Command, options?: RunOptions) => {
         const result = await run(command, options);
         host.stats.set(MOUNT_PATH, directoryStat(60, 4096)); // the new mount reports a size: not Quobyte
         return result;
@@ -282,10 +298,10 @@ describe('QuobyteVolumeDriver', () => {
     });
 
     it('counts a mount that failed because another process mounted it meanwhile as success', async () => {
-      host.runner.run = sinon.spy(async (command) => {
+      host.runner.run = sinon.spy((command: Command) => {
         host.commands.push(command);
         host.addQuobyteMount(MOUNT_PATH, `quobyte@${NORMALISED}`);
-        throw new CommandFailedError({ command, exitCode: 4, stdout: '', stderr: 'already mounted' });
+        return Promise.reject(new CommandFailedError({ command, exitCode: 4, stdout: '', stderr: 'already mounted' }));
       });
       await makeDriver(host).connectVolume(connectionInfo(), INSTANCE);
       expect(host.mounts).to.have.length(1);
@@ -395,7 +411,7 @@ describe('QuobyteVolumeDriver', () => {
       const driver = makeDriver(host);
       await driver.connectVolume(connectionInfo(), INSTANCE);
       const run = host.runner.run;
-      host.runner.run = sinon.spy(async (command, options) => {
+      host.runner.run = sinon.spy(async (command: Command, options?: RunOptions) => {
         if (command.file === 'umount') throw new CommandFailedError({ command, exitCode: 1, stdout: '', stderr: 'umount: only root can do that' });
         return run(command, options);
       });

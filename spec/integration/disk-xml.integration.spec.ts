@@ -32,7 +32,7 @@ const cases: Array<[string, ConnectionInfo, DiskInfo]> = [
 
 describe('formatDiskXml() against libvirt\'s schema', function () {
   this.timeout(30_000);
-  let directory: string;
+  let directory: string | undefined;
 
   before(function () {
     requireRealHost(this, { virsh: true });
@@ -58,7 +58,7 @@ describe('formatDiskXml() against libvirt\'s schema', function () {
         '  </devices>',
         '</domain>',
       ].join('\n');
-      const file = join(directory, 'domain.xml');
+      const file = join(directory ?? tmpdir(), 'domain.xml');
       writeFileSync(file, domain);
       const result = spawnSync('virsh', ['-c', 'test:///default', 'define', '--validate', file], { encoding: 'utf8' });
       expect(result.status, result.stderr).to.equal(0);
@@ -67,7 +67,7 @@ describe('formatDiskXml() against libvirt\'s schema', function () {
 
   it('accepts LUKS encryption with a secret', () => {
     const config = buildGuestDiskConfig(ci(), VIRTIO, '/var/lib/nova/mnt/x/volume-1', { encryptionSecretUuid: '2a0a0d6c-babf-454d-b93e-9ac9957b95e0' });
-    const file = join(directory, 'luks.xml');
+    const file = join(directory ?? tmpdir(), 'luks.xml');
     writeFileSync(file, `<domain type="test"><name>lvd-luks</name><memory unit="KiB">131072</memory><os><type arch="x86_64">hvm</type></os><devices>${formatDiskXml(config)}</devices></domain>`);
     const result = spawnSync('virsh', ['-c', 'test:///default', 'define', '--validate', file], { encoding: 'utf8' });
     expect(result.status, result.stderr).to.equal(0);
@@ -75,7 +75,7 @@ describe('formatDiskXml() against libvirt\'s schema', function () {
 
   it('is really checked: libvirt refuses a disk with an unknown io mode', () => {
     const xml = formatDiskXml(driver.getConfig(ci(), VIRTIO)).replace('io="native"', 'io="nonsense"');
-    const file = join(directory, 'bad.xml');
+    const file = join(directory ?? tmpdir(), 'bad.xml');
     writeFileSync(file, `<domain type="test"><name>lvd-bad</name><memory unit="KiB">131072</memory><os><type arch="x86_64">hvm</type></os><devices>${xml}</devices></domain>`);
     expect(spawnSync('virsh', ['-c', 'test:///default', 'define', '--validate', file]).status).to.not.equal(0);
   });

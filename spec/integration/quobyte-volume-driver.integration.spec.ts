@@ -11,7 +11,7 @@ import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../lib/drivers/quobyte-volume-driver.js';
 import { CommandTimeoutError, InvalidVolumeError, VolumeMountError } from '../../lib/errors.js';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
-import { RealHost, isAlive, pgrep, requireRealHost } from './support/real-host.js';
+import { RealHost, ensureFuseControl, isAlive, pgrep, requireRealHost } from './support/real-host.js';
 
 use(chaiAsPromised);
 
@@ -53,6 +53,7 @@ describe('QuobyteVolumeDriver on real FUSE mounts', function () {
 
   before(function () {
     requireRealHost(this);
+    ensureFuseControl();
   });
 
   beforeEach(() => {
@@ -188,7 +189,7 @@ describe('QuobyteVolumeDriver on real FUSE mounts', function () {
     // Another process (a guest's qemu, say) holds the image open.
     const holder = spawn('sh', ['-c', 'exec 3<"$1"; echo ready; exec sleep 60', 'holder', driver.getDevicePath(volume)], { stdio: ['ignore', 'pipe', 'ignore'] });
     holders.push(holder);
-    await new Promise((resolve) => holder.stdout?.once('data', resolve));
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
 
     expect(await driver.disconnectVolume(volume, GUEST_A)).to.deep.equal({ unmounted: false, reason: 'busy' });
     expect(host.mounts()).to.have.length(1);

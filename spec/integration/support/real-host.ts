@@ -44,6 +44,15 @@ export function requireRealHost(context: Mocha.Context, needs: { virsh?: boolean
   context.skip();
 }
 
+/**
+ * Mounts the `fusectl` file system where it is missing, as an operator would (docs/operations.md):
+ * the driver needs it to abort hung FUSE connections.
+ */
+export function ensureFuseControl(): void {
+  if (existsSync('/sys/fs/fuse/connections') && readFileSync('/proc/self/mountinfo', 'utf8').includes(' /sys/fs/fuse/connections ')) return;
+  spawnSync('mount', ['-t', 'fusectl', 'fusectl', '/sys/fs/fuse/connections'], { stdio: 'ignore' });
+}
+
 /** A scratch area: mount base, stand-in backing store and state. */
 export class RealHost {
   readonly root = mkdtempSync(join(tmpdir(), 'lvd-it-'));
@@ -87,18 +96,24 @@ export class RealHost {
     return Number(readFileSync(join(this.state, `${name}.pid`), 'utf8').trim());
   }
 
+  /** Clients a test stopped or killed: a replacement mount overwrites their pid file. */
+  readonly #signalled = new Set<number>();
+
   /** Sends a signal to the daemon serving a mount path (SIGKILL: crash; SIGSTOP: hang). */
   signalClient(mountPath: string, signal: NodeJS.Signals): number {
     const pid = this.clientPid(mountPath);
+    this.#signalled.add(pid);
     process.kill(pid, signal);
     return pid;
   }
 
   /** Unmounts everything under the base, frees stopped clients, and removes the scratch area. */
   cleanUp(): void {
+    const pids = new Set(this.#signalled);
     for (const file of existsSync(this.state) ? readdirSync(this.state) : []) {
-      if (!file.endsWith('.pid')) continue;
-      const pid = Number(readFileSync(join(this.state, file), 'utf8').trim());
+      if (file.endsWith('.pid')) pids.add(Number(readFileSync(join(this.state, file), 'utf8').trim()));
+    }
+    for (const pid of pids) {
       try {
         process.kill(pid, 'SIGCONT');
       } catch {
@@ -108,10 +123,9 @@ export class RealHost {
     for (const entry of this.mounts().reverse()) {
       spawnSync('umount', ['-l', entry.mountPoint], { stdio: 'ignore' });
     }
-    for (const file of existsSync(this.state) ? readdirSync(this.state) : []) {
-      if (!file.endsWith('.pid')) continue;
+    for (const pid of pids) {
       try {
-        process.kill(Number(readFileSync(join(this.state, file), 'utf8').trim()), 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
