@@ -56,6 +56,7 @@ export type StaleReason = 'not-connected' | 'nonzero-size' | 'unresponsive';
  */
 export class StaleVolumeMountError extends InvalidVolumeError {
   override readonly code = 'ERR_STALE_VOLUME_MOUNT';
+  /** Why the mount was judged stale. */
   readonly reason: StaleReason;
 
   constructor(mountPath: string, reason: StaleReason, options: VolumeDriverErrorOptions = {}) {
@@ -67,6 +68,7 @@ export class StaleVolumeMountError extends InvalidVolumeError {
 /** The mount command failed, or the mount is still invalid after mounting. */
 export class VolumeMountError extends VolumeDriverError {
   readonly code = 'ERR_VOLUME_MOUNT';
+  /** The mount path that was to be mounted. */
   readonly mountPath: string;
 
   constructor(mountPath: string, message: string, options: VolumeDriverErrorOptions = {}) {
@@ -78,6 +80,7 @@ export class VolumeMountError extends VolumeDriverError {
 /** An unmount that had to succeed (to repair a stale mount) did not. */
 export class VolumeUnmountError extends VolumeDriverError {
   readonly code = 'ERR_VOLUME_UNMOUNT';
+  /** The mount path that was to be unmounted. */
   readonly mountPath: string;
 
   constructor(mountPath: string, message: string, options: VolumeDriverErrorOptions = {}) {
@@ -93,12 +96,15 @@ function formatArgv(command: Command): string {
 /** A command exited with a status outside `okExitCodes`, or was killed by a signal. */
 export class CommandFailedError extends VolumeDriverError {
   readonly code = 'ERR_COMMAND_FAILED';
+  /** The argv as the runner ran it (with a root helper, the helper first). */
   readonly command: Command;
   /** Exit status; `-1` when the process was killed by a signal. */
   readonly exitCode: number;
   /** The signal that ended the process, if any (e.g. `SIGKILL`). */
   readonly signal: string | undefined;
+  /** What the program wrote to standard output. */
   readonly stdout: string;
+  /** What the program wrote to standard error. */
   readonly stderr: string;
 
   constructor(
@@ -119,9 +125,13 @@ export class CommandFailedError extends VolumeDriverError {
 /** A command ran past its timeout and was killed. */
 export class CommandTimeoutError extends VolumeDriverError {
   readonly code = 'ERR_COMMAND_TIMEOUT';
+  /** The argv as the runner ran it (with a root helper, the helper first). */
   readonly command: Command;
+  /** The timeout that ran out, in milliseconds. */
   readonly timeoutMs: number;
+  /** What the program wrote to standard output before it was killed. */
   readonly stdout: string;
+  /** What the program wrote to standard error before it was killed. */
   readonly stderr: string;
 
   constructor(
@@ -139,6 +149,7 @@ export class CommandTimeoutError extends VolumeDriverError {
 /** The program is not installed (or not on `PATH`). */
 export class CommandNotFoundError extends VolumeDriverError {
   readonly code = 'ERR_COMMAND_NOT_FOUND';
+  /** The argv that could not start. */
   readonly command: Command;
 
   constructor(command: Command, options: VolumeDriverErrorOptions = {}) {

@@ -30,8 +30,11 @@ export interface RunOptions {
 
 /** What a finished command produced. */
 export interface CommandResult {
+  /** The exit status, one of `okExitCodes`. */
   exitCode: number;
+  /** Everything the program wrote to standard output, as text. */
   stdout: string;
+  /** Everything the program wrote to standard error, as text. */
   stderr: string;
 }
 
@@ -41,5 +44,12 @@ export interface CommandResult {
  * error named `AbortError`, a missing program with `CommandNotFoundError`.
  */
 export interface CommandRunner {
+  /**
+   * Runs `command` as argv (never through a shell) and resolves with what it produced.
+   * @throws `CommandFailedError` exit code outside `okExitCodes`, or killed by a signal
+   * @throws `CommandTimeoutError` still running after `timeoutMs` (it was killed)
+   * @throws `CommandNotFoundError` the program is not installed
+   * @throws `AbortError` (by name) when `signal` aborted (it was killed)
+   */
   run(command: Command, options?: RunOptions): Promise<CommandResult>;
 }

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import createDebug from 'debug';
 import { abortError, throwIfAborted } from './abort-error.js';
 import { CommandFailedError, CommandNotFoundError, CommandTimeoutError } from '../errors.js';
@@ -42,6 +41,8 @@ export class ExecaCommandRunner implements CommandRunner {
   readonly #rootHelper: readonly string[];
   readonly #timeoutMs: number;
   readonly #env: Readonly<Record<string, string>>;
+  /** execa, loaded on the first command: importing it costs more than the rest of the package. */
+  #execa: Promise<typeof import('execa')> | undefined;
 
   /** @throws TypeError when an option has the wrong type. */
   constructor(options: ExecaCommandRunnerOptions = {}) {
@@ -73,6 +74,8 @@ export class ExecaCommandRunner implements CommandRunner {
     const argv: Command = helper === undefined ? command : { file: helper, args: [...helperArgs, command.file, ...command.args] };
     debug('run %s %o', argv.file, argv.args);
 
+    this.#execa ??= import('execa');
+    const { execa } = await this.#execa;
     const result = await execa(argv.file, argv.args, {
       reject: false,
       shell: false,

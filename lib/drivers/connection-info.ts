@@ -10,7 +10,10 @@ export type QosSpecs = Readonly<Record<string, string | number>>;
 
 /** The `data` part of the connection info. */
 export interface ConnectionData {
-  /** `[quobyte://]host[:port][,host[:port]...]/volume`. */
+  /**
+   * The share to mount, in the backend's form: Quobyte
+   * `[quobyte://]host[:port][,host[:port]...]/volume`; NFS (the worked example) `host:/path`.
+   */
   export: string;
   /** The disk image file inside the export, one path component (Cinder: `volume-<uuid>`). */
   name: string;
@@ -35,12 +38,16 @@ export interface ConnectionData {
 
 /** Connection info as Cinder returns it. */
 export interface ConnectionInfo {
-  /** `quobyte` for this driver. Other values are refused. */
+  /**
+   * The backend this connection info is for (`quobyte` for `QuobyteVolumeDriver`). A driver
+   * refuses another value; an absent one is accepted.
+   */
   driver_volume_type?: string;
   /** The volume's serial (Cinder's volume id); written as `<serial>`. */
   serial?: string;
   /** The volume may be attached to several guests: adds `<shareable/>`. */
   multiattach?: boolean;
+  /** Where the volume is and how the guest sees it. */
   data: ConnectionData;
 }
 
@@ -58,5 +65,6 @@ export interface DiskInfo {
 
 /** The guest a volume is attached to. */
 export interface InstanceRef {
+  /** The guest's UUID (libvirt's domain UUID); one path component, part of the attachment id. */
   uuid: string;
 }

@@ -70,10 +70,34 @@ export interface FileSystemVolumeDriverOptions {
 
 /** What the host shows at a mount path. */
 export type MountHealth =
-  | { state: 'healthy'; entry: MountEntry; stat: PathStat }
-  | { state: 'stale'; entry: MountEntry; reason: StaleReason; error: StaleVolumeMountError }
-  | { state: 'foreign'; entry: MountEntry }
-  | { state: 'absent' };
+  | {
+      /** Ours, and it answers as it should. */
+      state: 'healthy';
+      /** The mount-table entry (the top one, where mounts are stacked). */
+      entry: MountEntry;
+      /** The `stat` of the mount's root. */
+      stat: PathStat;
+    }
+  | {
+      /** Ours, but unusable: unmount it before mounting again. */
+      state: 'stale';
+      /** The mount-table entry. */
+      entry: MountEntry;
+      /** Why: the client is gone, the root looks wrong, or no answer within `probeTimeoutMs`. */
+      reason: StaleReason;
+      /** The error to throw or keep as a cause. */
+      error: StaleVolumeMountError;
+    }
+  | {
+      /** Another file system is mounted at the path; it is never touched. */
+      state: 'foreign';
+      /** Its mount-table entry. */
+      entry: MountEntry;
+    }
+  | {
+      /** Nothing is mounted at the path. */
+      state: 'absent';
+    };
 
 /** Connection info checked and turned into host paths. */
 export interface ResolvedVolume {
@@ -89,6 +113,8 @@ export interface ResolvedVolume {
 interface Fingerprint {
   dev: number;
   validatedAt: number;
+  /** Disk images on this mount already seen to be regular files, not links. */
+  checkedImages: Set<string>;
 }
 
 /** errno names that mean the client behind a mount is gone. */
@@ -121,14 +147,19 @@ function joinPath(base: string, part: string): string {
  * {@link normalizeExport} and {@link checkMountRoot}.
  */
 export abstract class FileSystemVolumeDriver extends VolumeDriver {
-  /** `driver_volume_type` this driver serves (`quobyte`). */
+  /** `driver_volume_type` this driver serves (`quobyte`, `nfs`, ...). */
   protected abstract readonly driverVolumeType: string;
 
   readonly #mountPointBase: string;
+  /** How commands run: the `runner` option, or an {@link ExecaCommandRunner}. */
   protected readonly runner: CommandRunner;
+  /** How the host is looked at: the `probe` option, or a {@link NodeFileSystemProbe}. */
   protected readonly probe: FileSystemProbe;
+  /** Who uses which mount point: the `attachments` option, or a {@link MemoryAttachmentStore}. */
   protected readonly attachments: AttachmentStore;
+  /** Timeout of each mount and unmount command, in milliseconds. */
   protected readonly commandTimeoutMs: number;
+  /** How long a `stat` of a mount may take before the mount counts as hung, in milliseconds. */
   protected readonly probeTimeoutMs: number;
   readonly #revalidateAfterMs: number;
   readonly #systemdOption: boolean | 'auto';
@@ -404,7 +435,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
 
   #remember(mountPath: string, stat: PathStat): void {
     if (stat.dev === undefined || this.#revalidateAfterMs === 0) return;
-    this.#fingerprints.set(mountPath, { dev: stat.dev, validatedAt: Date.now() });
+    this.#fingerprints.set(mountPath, { dev: stat.dev, validatedAt: Date.now(), checkedImages: new Set() });
   }
 
   async #ensureMounted(volume: ResolvedVolume, signal: AbortSignal | undefined): Promise<void> {
@@ -509,8 +540,10 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   }
 
   async #releaseMount(mountPath: string, signal: AbortSignal | undefined): Promise<DisconnectResult> {
+    // A mount validated moments ago and still the same device needs no mount-table read.
+    const known = await this.#stillHealthy(mountPath);
     this.#fingerprints.delete(mountPath);
-    const health = await this.inspectMount(mountPath);
+    const health: MountHealth | { state: 'known' } = known ? { state: 'known' } : await this.inspectMount(mountPath);
     if (health.state === 'absent') {
       await this.#removeDirectoryQuietly(mountPath);
       return { unmounted: false, reason: 'not-mounted' };
@@ -546,6 +579,10 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   }
 
   async #refuseLinkedDevice(volume: ResolvedVolume): Promise<void> {
+    // Checked once per validated mount: the fast path trusts an unchanged mount for
+    // revalidateAfterMs, and the image on it is trusted for as long.
+    const checkedImages = this.#fingerprints.get(volume.mountPath)?.checkedImages;
+    if (checkedImages?.has(volume.devicePath) === true) return;
     let stat: PathStat;
     try {
       stat = await this.probe.lstat(volume.devicePath, { timeoutMs: this.probeTimeoutMs });
@@ -555,6 +592,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     if (stat.isSymbolicLink) {
       throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is a symbolic link; refusing to hand it to libvirt`);
     }
+    checkedImages?.add(volume.devicePath);
   }
 
   async #imageSize(devicePath: string, format: 'raw' | 'qcow2'): Promise<number> {

@@ -23,12 +23,19 @@ export interface MountEntry {
 
 /** The parts of `stat(2)` the drivers use. */
 export interface PathStat {
+  /** `st_size` in bytes. A Quobyte mount's root reports 0. */
   size: number;
+  /** `st_mode`: file type and permission bits. */
   mode: number;
+  /** `st_uid`: the owner. */
   uid: number;
+  /** `st_gid`: the group. */
   gid: number;
+  /** A regular file. */
   isFile: boolean;
+  /** A directory. */
   isDirectory: boolean;
+  /** A symbolic link (only `lstat` can say so). */
   isSymbolicLink: boolean;
   /** Device id (`st_dev`); tells one mount from the one it replaced. */
   dev?: number;

@@ -56,6 +56,7 @@ export interface GuestDiskBlockIo {
 
 /** `<address type="drive" controller=... unit=.../>`: a fixed slot on a SCSI controller. */
 export interface GuestDiskDriveAddress {
+  /** Always `drive`. */
   type: 'drive';
   /** Index of the SCSI controller (Nova always uses `0`). */
   controller: number;
@@ -65,6 +66,7 @@ export interface GuestDiskDriveAddress {
 
 /** `<encryption format="luks"><secret type="passphrase" uuid=.../></encryption>`. */
 export interface GuestDiskEncryption {
+  /** Always `luks`. */
   format: 'luks';
   /** UUID of the libvirt secret that holds the LUKS passphrase. */
   secretUuid: string;

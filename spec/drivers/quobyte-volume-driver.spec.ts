@@ -14,7 +14,7 @@ import {
 } from '../../lib/errors.js';
 import type { FuseAbortResult } from '../../lib/filesystem/file-system-probe.js';
 import { formatDiskXml } from '../../lib/libvirt/format-disk-xml.js';
-import { FakeHost, directoryStat } from '../support/fake-host.js';
+import { FakeHost, directoryStat, fileStat as fileStatAt } from '../support/fake-host.js';
 
 use(chaiAsPromised);
 
@@ -325,6 +325,22 @@ describe('QuobyteVolumeDriver', () => {
       expect(host.probe.listMounts.callCount).to.equal(0);
       expect(host.probe.stat.callCount).to.equal(1);
       expect(host.runner.run.callCount).to.equal(0);
+    });
+
+    it('checks the disk image for a link once per validated mount, and again once the mount is revalidated', async () => {
+      const image = `${MOUNT_PATH}/${NAME}`;
+      host.lstats.set(image, fileStatAt(4096));
+      const driver = makeDriver(host);
+      await driver.connectVolume(connectionInfo(), INSTANCE);
+      await driver.connectVolume(connectionInfo(), OTHER_INSTANCE);
+      expect(host.probe.lstat.args.filter(([path]) => path === image)).to.have.length(1);
+      const clock = sinon.useFakeTimers({ now: Date.now() + 31_000, toFake: ['Date'] });
+      try {
+        await driver.connectVolume(connectionInfo(), OTHER_INSTANCE);
+      } finally {
+        clock.restore();
+      }
+      expect(host.probe.lstat.args.filter(([path]) => path === image)).to.have.length(2);
     });
 
     it('leaves the fast path when the device changed behind its back, and checks the table', async () => {

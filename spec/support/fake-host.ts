@@ -1,7 +1,7 @@
 /**
  * A fake compute host for unit tests: a mount table, stat answers and a command runner whose
- * `mount.quobyte` and `umount` change that table, the way the kernel would. Tests assert on the
- * argv the runner received and on the mount table.
+ * `mount.quobyte`, `mount -t nfs|nfs4` and `umount` change that table, the way the kernel would.
+ * Tests assert on the argv the runner received and on the mount table.
  */
 import sinon from 'sinon';
 import type { Command, CommandResult, CommandRunner, RunOptions } from '../../lib/commands/command-runner.js';
@@ -48,9 +48,9 @@ export class FakeHost {
   readonly busy = new Set<string>();
   /** Paths whose plain `umount` hangs until the timeout (a hung FUSE mount). */
   readonly hangingUmount = new Set<string>();
-  /** When set, `mount.quobyte` fails with this stderr. */
+  /** When set, `mount.quobyte` and `mount -t nfs|nfs4` fail with this stderr. */
   mountFailure: string | undefined;
-  /** When set, `mount.quobyte` resolves only when this promise does. */
+  /** When set, `mount.quobyte` and `mount -t nfs|nfs4` resolve only when this promise does. */
   mountGate: Promise<void> | undefined;
   init: string;
   systemState: string;
@@ -104,6 +104,17 @@ export class FakeHost {
     return entry;
   }
 
+  /** Puts a healthy NFS mount at `mountPoint` (type `nfs4` unless given), as the kernel shows one. */
+  addNfsMount(mountPoint: string, source = 'nfs-server:/export', fsType = 'nfs4'): MountEntry {
+    const minor = this.#nextMinor++;
+    const entry: MountEntry = { mountPoint, source, fsType, options: ['rw'], device: `0:${minor}` };
+    this.mounts.push(entry);
+    this.directories.add(mountPoint);
+    // An NFS root reports the server directory's size, not 0.
+    this.stats.set(mountPoint, directoryStat(minor, 4096));
+    return entry;
+  }
+
   /** Whether something is mounted at the path. */
   isMounted(mountPoint: string): boolean {
     return this.mounts.some((entry) => entry.mountPoint === mountPoint);
@@ -153,8 +164,19 @@ export class FakeHost {
         this.stats.delete(mountPoint);
         return ok();
       }
-      case 'mount':
+      case 'mount': {
+        // `mount -t nfs4 [-o opts] <export> <mount point>`; any other `mount` (fusectl) just succeeds.
+        const fsType = args[0] === '-t' ? args[1] : undefined;
+        if (fsType !== 'nfs' && fsType !== 'nfs4') return ok();
+        if (this.mountGate !== undefined) await this.mountGate;
+        if (this.mountFailure !== undefined) fail(32, this.mountFailure);
+        const positional = args.slice(2).filter((arg, index, rest) => !arg.startsWith('-') && rest[index - 1] !== '-o');
+        const [source, mountPoint] = positional;
+        if (source === undefined || mountPoint === undefined) return fail(1, 'usage');
+        if (!this.directories.has(mountPoint)) fail(32, `mount point ${mountPoint} does not exist`);
+        this.addNfsMount(mountPoint, source, fsType);
         return ok();
+      }
       default:
         return fail(127, `${String(file)}: not found`);
     }

@@ -1,0 +1,116 @@
+/**
+ * This library's side of the benchmark: the same scenarios as bench/nova/nova_harness.py, on the
+ * built package (dist/), printing one JSON object of raw samples in milliseconds.
+ *
+ *   node --import tsx bench/ours-harness.ts <scenario> --mount-base DIR [--iterations N] [--exports K] [--export E]
+ *
+ * Scenarios: warm-connect, cold-cycle, parallel, import.
+ */
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { Command, CommandResult, CommandRunner, RunOptions } from '../lib/index.js';
+
+/** The built package, as a consumer loads it (resolved at run time; `npm run build` first). */
+const DIST = new URL('../dist/index.js', import.meta.url).href;
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'mount-base': { type: 'string' },
+    iterations: { type: 'string' },
+    exports: { type: 'string' },
+    export: { type: 'string', default: 'registry/bench' },
+  },
+});
+const scenario = positionals[0] ?? '';
+const mountBase = values['mount-base'] ?? '';
+const exportName = values.export;
+
+/** Wraps the real runner: counts child processes and times each command. */
+class MeasuringRunner implements CommandRunner {
+  commands: Array<{ argv: string[]; ms: number }> = [];
+  constructor(private readonly inner: CommandRunner) {}
+  async run(command: Command, options?: RunOptions): Promise<CommandResult> {
+    const started = performance.now();
+    try {
+      return await this.inner.run(command, options);
+    } finally {
+      this.commands.push({ argv: [command.file, ...command.args], ms: performance.now() - started });
+    }
+  }
+}
+
+function rssKib(): number {
+  return Math.round(process.memoryUsage().rss / 1024);
+}
+
+async function main(): Promise<Record<string, unknown>> {
+  const importStarted = performance.now();
+  const lib = (await import(DIST)) as typeof import('../lib/index.js');
+  const importMs = performance.now() - importStarted;
+  if (scenario === 'import') return { scenario, import_ms: importMs, rss_kib_after_import: rssKib() };
+
+  const runner = new MeasuringRunner(new lib.ExecaCommandRunner());
+  const driver = new lib.QuobyteVolumeDriver({ mountPointBase: mountBase, runner, systemd: 'auto' });
+  const instance = { uuid: '0cb3ba7a-2b09-4b0a-9f55-3b4b7c1f2e11' };
+  const ci = (exp: string): { driver_volume_type: string; data: { export: string; name: string } } =>
+    ({ driver_volume_type: 'quobyte', data: { export: exp, name: 'volume-00000001' } });
+
+  switch (scenario) {
+    case 'warm-connect': {
+      const iterations = Number(values.iterations ?? 1000);
+      await driver.connectVolume(ci(exportName), instance);
+      const firstCommands = runner.commands.length;
+      const samples: number[] = [];
+      for (let index = 0; index < iterations; index += 1) {
+        const started = performance.now();
+        await driver.connectVolume(ci(exportName), instance);
+        samples.push(performance.now() - started);
+      }
+      const warmChildren = runner.commands.length - firstCommands;
+      await driver.disconnectVolume(ci(exportName), instance);
+      return { scenario, import_ms: importMs, samples_ms: samples, children_total: warmChildren, children_per_call: warmChildren / iterations, rss_kib: rssKib() };
+    }
+    case 'cold-cycle': {
+      const iterations = Number(values.iterations ?? 50);
+      const samples: number[] = [];
+      const commandMs: number[] = [];
+      const overhead: number[] = [];
+      for (let index = 0; index < iterations; index += 1) {
+        runner.commands = [];
+        const started = performance.now();
+        await driver.connectVolume(ci(exportName), instance);
+        const result = await driver.disconnectVolume(ci(exportName), instance);
+        const total = performance.now() - started;
+        if (!result.unmounted) throw new Error(`cycle ${index} did not unmount: ${result.reason}`);
+        const inCommands = runner.commands.reduce((sum, command) => sum + command.ms, 0);
+        samples.push(total);
+        commandMs.push(inCommands);
+        overhead.push(total - inCommands);
+      }
+      return { scenario, samples_ms: samples, command_ms: commandMs, overhead_ms: overhead, rss_kib: rssKib() };
+    }
+    case 'parallel': {
+      const exports = Number(values.exports ?? 8);
+      const names = Array.from({ length: exports }, (_, index) => `${exportName}-${index}`);
+      const started = performance.now();
+      const samples = await Promise.all(names.map(async (name) => {
+        const own = performance.now();
+        await driver.connectVolume(ci(name), instance);
+        return performance.now() - own;
+      }));
+      const wall = performance.now() - started;
+      for (const name of names) await driver.disconnectVolume(ci(name), instance);
+      return { scenario, wall_ms: wall, samples_ms: samples, mounted: exports };
+    }
+    default:
+      throw new Error(`unknown scenario ${JSON.stringify(scenario)}`);
+  }
+}
+
+try {
+  process.stdout.write(`${JSON.stringify(await main())}\n`);
+} catch (error) {
+  process.stdout.write(`${JSON.stringify({ scenario, error: String(error) })}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,200 @@
+/**
+ * `npm run bench [-- --quick]`: this library and Nova's own LibvirtQuobyteVolumeDriver, side by
+ * side in one run, against the same stand-in Quobyte client (real FUSE mounts). Prints a table of
+ * medians, p99s and ratios and writes bench/results.json. `--quick` is a smoke check for CI: few
+ * iterations, nothing asserted about speed.
+ *
+ * Needs root and FUSE; installs Debian's python3-nova (and fuse3, python3-fusepy) when missing.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatTable, median, percentile, ratio, type BenchRow } from './stats.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FIXTURE_BIN = join(ROOT, 'spec/integration/fixtures/bin');
+const NOVA_HARNESS = join(ROOT, 'bench/nova/nova_harness.py');
+const MAKE_MOUNTS = join(ROOT, 'bench/nova/make_mounts.py');
+const OURS_HARNESS = join(ROOT, 'bench/ours-harness.ts');
+const PYTHON = '/usr/bin/python3';
+/** The export both sides attach (the stand-in backs it with backing/registry_bench). */
+const EXPORT = 'registry/bench';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = values.quick;
+const plan = quick
+  ? { warm: 50, novaWarm: 50, cold: 3, exports: 3, delayMs: 100, bigTable: 1_000, bigWarm: 10, novaBigWarm: 5 }
+  : { warm: 2_000, novaWarm: 1_000, cold: 30, exports: 8, delayMs: 300, bigTable: 10_000, bigWarm: 500, novaBigWarm: 50 };
+
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function ensurePrerequisites(): void {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark mounts for real: run it as root');
+  const missing = [
+    ['python3-nova', ['-c', 'import nova.virt.libvirt.volume.quobyte']],
+    ['python3-fusepy', ['-c', 'import fusepy']],
+  ].filter(([, args]) => spawnSync(PYTHON, args as string[], { stdio: 'ignore' }).status !== 0).map(([name]) => name as string);
+  if (!existsSync('/usr/bin/fusermount3') && !existsSync('/bin/fusermount')) missing.push('fuse3');
+  if (missing.length === 0) return;
+  say(`Installing Debian packages the benchmark needs: ${missing.join(', ')} (apt-get)`);
+  execFileSync('apt-get', ['update', '-q'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/** A private scratch area for one harness run, so runs never share mounts or stand-in state. */
+function scratch(): { base: string; env: NodeJS.ProcessEnv; cleanUp: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'lvd-bench-'));
+  const base = join(root, 'mnt');
+  mkdirSync(base);
+  // As on a real share, the volume's image exists (Cinder creates it before attaching).
+  mkdirSync(join(root, 'backing', 'registry_bench'), { recursive: true });
+  writeFileSync(join(root, 'backing', 'registry_bench', 'volume-00000001'), '');
+  const env = {
+    ...process.env,
+    PATH: `${FIXTURE_BIN}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+    QUOBYTE_STANDIN_ROOT: join(root, 'backing'),
+    QUOBYTE_STANDIN_STATE: join(root, 'state'),
+  };
+  return {
+    base,
+    env,
+    cleanUp: () => {
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4] ?? '').filter((path) => path.startsWith(base));
+      for (const path of mounts.reverse()) spawnSync('umount', ['-l', path]);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+type Json = Record<string, unknown> & { samples_ms?: number[]; error?: string };
+
+/** Runs one harness (ours or Nova's) and returns its JSON; `wrap` runs it inside another command. */
+function harness(side: 'ours' | 'nova', scenario: string, args: string[], extraEnv: Record<string, string> = {}, wrap: string[] = []): Json {
+  const area = scratch();
+  try {
+    const command = side === 'ours'
+      ? [process.execPath, '--import', 'tsx', OURS_HARNESS, scenario, '--mount-base', area.base, '--export', EXPORT, ...args]
+      : [PYTHON, NOVA_HARNESS, scenario, '--mount-base', area.base, '--export', EXPORT, ...args];
+    const argv = [...wrap, ...command];
+    const result = spawnSync(argv[0] ?? '', argv.slice(1), { env: { ...area.env, ...extraEnv }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 900_000 });
+    const line = result.stdout.trim().split('\n').at(-1) ?? '';
+    let json: Json;
+    try {
+      json = JSON.parse(line) as Json;
+    } catch {
+      throw new Error(`${side} ${scenario} printed no JSON (exit ${String(result.status)}): ${result.stderr.slice(-2000)}`);
+    }
+    if (json.error !== undefined || result.status !== 0) throw new Error(`${side} ${scenario} failed: ${json.error ?? result.stderr.slice(-2000)}`);
+    return json;
+  } finally {
+    area.cleanUp();
+  }
+}
+
+/** Node's import of the built package, and the process's memory after it, in a fresh process. */
+function ourImport(): { import_ms: number; rss_kib_after_import: number } {
+  const script = `const t = performance.now(); await import(${JSON.stringify(join(ROOT, 'dist/index.js'))}); ` +
+    'console.log(JSON.stringify({ import_ms: performance.now() - t, rss_kib_after_import: Math.round(process.memoryUsage().rss / 1024) }));';
+  const samples = Array.from({ length: quick ? 3 : 9 }, () =>
+    JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as { import_ms: number; rss_kib_after_import: number });
+  return { import_ms: median(samples.map((s) => s.import_ms)), rss_kib_after_import: median(samples.map((s) => s.rss_kib_after_import)) };
+}
+
+/** Wall time of `count` stand-in clients mounting at once, started directly (no driver). */
+function parallelFloor(count: number, extraEnv: Record<string, string>): number {
+  const area = scratch();
+  try {
+    const dirs = Array.from({ length: count }, (_, index) => join(area.base, `floor-${index}`));
+    for (const dir of dirs) mkdirSync(dir);
+    const script = `const { spawn } = require('node:child_process'); const dirs = ${JSON.stringify(dirs)};` +
+      `const t = performance.now(); let left = dirs.length;` +
+      `dirs.forEach((d, i) => spawn('mount.quobyte', ['--disable-xattrs', 'registry/floor-' + i, d], { stdio: 'ignore' })` +
+      `.on('exit', () => { if (--left === 0) console.log(performance.now() - t); }));`;
+    return Number(execFileSync(process.execPath, ['-e', script], { env: { ...area.env, ...extraEnv }, encoding: 'utf8' }).trim());
+  } finally {
+    area.cleanUp();
+  }
+}
+
+function samples(json: Json, key = 'samples_ms'): number[] {
+  const value = json[key];
+  if (!Array.isArray(value)) throw new Error(`harness output has no ${key}`);
+  return value as number[];
+}
+
+function main(): void {
+  ensurePrerequisites();
+  say('Building the package (npm run build)');
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+
+  const rows: BenchRow[] = [];
+  const raw: Record<string, unknown> = {};
+  const notes: string[] = [];
+
+  say(`1. warm connect (${plan.warm} calls ours, ${plan.novaWarm} Nova)`);
+  const oursWarm = harness('ours', 'warm-connect', ['--iterations', String(plan.warm)]);
+  const novaWarm = harness('nova', 'warm-connect', ['--iterations', String(plan.novaWarm), '--child-count']);
+  raw.warm = { ours: oursWarm, nova: novaWarm };
+  rows.push({ name: 'warm connect', unit: 'ms', ours: median(samples(oursWarm)), nova: median(samples(novaWarm)), oursP99: percentile(samples(oursWarm), 99), novaP99: percentile(samples(novaWarm), 99), target: '≥ 5×', met: ratio(median(samples(novaWarm)), median(samples(oursWarm))) >= 5 });
+
+  say(`2. cold connect + disconnect (${plan.cold} cycles), minus the commands' own time`);
+  const oursCold = harness('ours', 'cold-cycle', ['--iterations', String(plan.cold)]);
+  const novaCold = harness('nova', 'cold-cycle', ['--iterations', String(plan.cold)]);
+  raw.cold = { ours: oursCold, nova: novaCold };
+  const oursOverhead = median(samples(oursCold, 'overhead_ms'));
+  rows.push({ name: 'cold cycle overhead', unit: 'ms', ours: oursOverhead, nova: median(samples(novaCold, 'overhead_ms')), oursP99: percentile(samples(oursCold, 'overhead_ms'), 99), novaP99: percentile(samples(novaCold, 'overhead_ms'), 99), target: '< 2 ms', met: oursOverhead < 2 });
+  rows.push({ name: 'cold cycle total', unit: 'ms', ours: median(samples(oursCold)), nova: median(samples(novaCold)), oursP99: percentile(samples(oursCold), 99), novaP99: percentile(samples(novaCold), 99), target: '', met: true });
+
+  say(`3. ${plan.exports} exports at once, ${plan.delayMs} ms mounts`);
+  const delay = { QUOBYTE_STANDIN_DELAY_MS: String(plan.delayMs) };
+  const oursParallel = harness('ours', 'parallel', ['--exports', String(plan.exports)], delay);
+  const novaParallel = harness('nova', 'parallel', ['--exports', String(plan.exports)], delay);
+  raw.parallel = { ours: oursParallel, nova: novaParallel };
+  const wallOurs = oursParallel.wall_ms as number;
+  const wallNova = novaParallel.wall_ms as number;
+  rows.push({ name: `${plan.exports} exports at once (wall)`, unit: 'ms', ours: wallOurs, nova: wallNova, target: `≥ ${(0.8 * plan.exports).toFixed(1)}×`, met: ratio(wallNova, wallOurs) >= 0.8 * plan.exports });
+  // The floor: the same clients started at once straight from here, with no driver at all.
+  const floorMs = parallelFloor(plan.exports, delay);
+  raw.parallel = { ours: oursParallel, nova: novaParallel, floor_ms: floorMs };
+  notes.push(`${plan.exports} clients mounted at once with no driver take ${floorMs.toFixed(0)} ms here (${plan.exports} Python FUSE clients starting on ${cpus().length} cores): the best any driver can do, a ratio of at most ${ratio(wallNova, floorMs).toFixed(2)}× against Nova; ours is ${(wallOurs - floorMs).toFixed(0)} ms above it.`);
+
+  say(`4. warm connect with ${plan.bigTable} unrelated mounts (private mount namespace)`);
+  const namespace = (dir: string): string[] => ['unshare', '-m', '--propagation', 'private', PYTHON, MAKE_MOUNTS, String(plan.bigTable), dir, '--'];
+  const bigDir = mkdtempSync(join(tmpdir(), 'lvd-bench-10k-'));
+  try {
+    const oursBig = harness('ours', 'warm-connect', ['--iterations', String(plan.bigWarm)], {}, namespace(bigDir));
+    const novaBig = harness('nova', 'warm-connect', ['--iterations', String(plan.novaBigWarm)], {}, namespace(bigDir));
+    raw.bigTable = { ours: oursBig, nova: novaBig, mounts: plan.bigTable };
+    rows.push({ name: `warm connect, ${plan.bigTable} mounts`, unit: 'ms', ours: median(samples(oursBig)), nova: median(samples(novaBig)), oursP99: percentile(samples(oursBig), 99), novaP99: percentile(samples(novaBig), 99), target: '≥ 50×', met: ratio(median(samples(novaBig)), median(samples(oursBig))) >= 50 });
+  } finally {
+    rmSync(bigDir, { recursive: true, force: true });
+  }
+
+  say('5. child processes per warm connect, import time and memory');
+  rows.push({ name: 'child processes per warm connect', unit: '', ours: oursWarm.children_per_call as number, nova: novaWarm.children_per_call as number, target: '0', met: oursWarm.children_per_call === 0 });
+  const oursImport = ourImport();
+  const novaImport = harness('nova', 'import', []);
+  raw.import = { ours: oursImport, nova: novaImport };
+  rows.push({ name: 'import time', unit: 'ms', ours: oursImport.import_ms, nova: novaImport.import_total_ms as number, target: '', met: true });
+  rows.push({ name: 'memory after import (RSS)', unit: 'MiB', ours: oursImport.rss_kib_after_import / 1024, nova: (novaImport.rss_kib_after_import as number) / 1024, target: '', met: true });
+
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 1024 ** 3), node: process.version, kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), nova: novaWarm.nova_version, python: novaWarm.python };
+  const table = formatTable(rows);
+  process.stdout.write(`\n${table}\n`);
+  for (const note of notes) process.stdout.write(`note: ${note}\n`);
+  process.stdout.write(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, Nova ${String(machine.nova)} on Python ${String(machine.python)}${quick ? ' (quick run: smoke check only)' : ''}\n`);
+  const results = { date: new Date().toISOString(), quick, plan, machine, rows, notes, raw };
+  writeFileSync(join(ROOT, quick ? 'bench/results.quick.json' : 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+}
+
+try {
+  main();
+} catch (error) {
+  say(`bench: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
