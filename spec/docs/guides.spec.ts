@@ -4,9 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from '../../lib/cli/cli-context.js';
 import type { Command } from '../../lib/commands/command-runner.js';
 import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
+import type { FuseAbortResult } from '../../lib/filesystem/file-system-probe.js';
 import { runCaptured } from '../cli/cli-harness.js';
 import { FakeHost } from '../support/fake-host.js';
 
@@ -92,7 +94,7 @@ describe('docs/', () => {
           probe: host.probe,
           ...(clientConfigFile === undefined ? {} : { clientConfigFile }),
         });
-        host.probe.abortFuseConnection = (() => Promise.resolve('no-fusectl' as const)) as typeof host.probe.abortFuseConnection;
+        host.probe.abortFuseConnection = sinon.spy((_minor: number): Promise<FuseAbortResult> => Promise.resolve('no-fusectl'));
         for (const exportName of ['quobyte://192.168.1.1/volume-00001', 'reg1:7861,reg2:7861/vols', '[fd00::1]:7861/vol']) {
           const ci = { driver_volume_type: 'quobyte', data: { export: exportName, name: 'volume-1' } };
           const instance = { uuid: '0cb3ba7a-2b09-4b0a-9f55-3b4b7c1f2e11' };
