@@ -190,6 +190,15 @@ function main(): void {
   process.stdout.write(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, Nova ${String(machine.nova)} on Python ${String(machine.python)}${quick ? ' (quick run: smoke check only)' : ''}\n`);
   const results = { date: new Date().toISOString(), quick, plan, machine, rows, notes, raw };
   writeFileSync(join(ROOT, quick ? 'bench/results.quick.json' : 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (!quick) {
+    const page = readFileSync(join(ROOT, 'bench/performance-template.md'), 'utf8')
+      .replace('{{date}}', results.date.slice(0, 10))
+      .replace('{{table}}', table)
+      .replace('{{machine}}', `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, Nova ${String(machine.nova)} on Python ${String(machine.python)}.`)
+      .replace('{{notes}}', notes.map((note) => `Note: ${note}`).join('\n\n'));
+    writeFileSync(join(ROOT, 'docs/performance.md'), page);
+    say('Wrote bench/results.json and docs/performance.md');
+  }
 }
 
 try {

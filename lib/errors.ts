@@ -60,7 +60,7 @@ export class StaleVolumeMountError extends InvalidVolumeError {
   readonly reason: StaleReason;
 
   constructor(mountPath: string, reason: StaleReason, options: VolumeDriverErrorOptions = {}) {
-    super(mountPath, `The mount ${mountPath} is not a valid Quobyte volume. Stale mount? (${reason})`, options);
+    super(mountPath, `The mount ${mountPath} is not a valid volume. Stale mount? (${reason})`, options);
     this.reason = reason;
   }
 }

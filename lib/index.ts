@@ -29,5 +29,16 @@ export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
 export { parseMountInfo } from './filesystem/parse-mount-info.js';
 export { buildGuestDiskConfig } from './libvirt/build-guest-disk-config.js';
+export type { BuildGuestDiskConfigOptions } from './libvirt/build-guest-disk-config.js';
 export { formatDiskXml } from './libvirt/format-disk-xml.js';
-export type { GuestDiskConfig } from './libvirt/guest-disk-config.js';
+export { IOTUNE_KEYS } from './libvirt/guest-disk-config.js';
+export type {
+  DiskCacheMode,
+  DiskIoMode,
+  GuestDiskBlockIo,
+  GuestDiskConfig,
+  GuestDiskDriveAddress,
+  GuestDiskEncryption,
+  GuestDiskIotune,
+  IotuneKey,
+} from './libvirt/guest-disk-config.js';

@@ -117,7 +117,7 @@ describe('errors', () => {
         const error = new StaleVolumeMountError(MOUNT_PATH, reason);
         expect(error.reason).to.equal(reason);
         expect(error.mountPath).to.equal(MOUNT_PATH);
-        expect(error.message).to.equal(`The mount ${MOUNT_PATH} is not a valid Quobyte volume. Stale mount? (${reason})`);
+        expect(error.message).to.equal(`The mount ${MOUNT_PATH} is not a valid volume. Stale mount? (${reason})`);
       });
     }
 

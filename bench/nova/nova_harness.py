@@ -59,6 +59,9 @@ def parse_args(argv):
     p.add_argument('--systemd', choices=('auto', 'true', 'false'),
                    default='auto',
                    help="auto: Nova's own is_systemd() decides (default)")
+    p.add_argument('--trace', action='store_true',
+                   help='also record validate_volume / disk_partitions / '
+                        'command timings as a "trace" event list')
     p.add_argument('--debug', action='store_true',
                    help='CONF.debug=True (Nova DEBUG logs to stderr)')
     p.add_argument('--log-file', help='oslo.log log_file (default: stderr)')
@@ -170,6 +173,30 @@ def _timed_execute(*cmd, **kwargs):
 
 
 processutils.execute = _timed_execute
+
+TRACE = []          # [name, start ms since run start, duration ms]
+_T0_NS = time.perf_counter_ns()
+
+
+def _traced(name, fn):
+    def wrapper(*a, **kw):
+        t0 = time.perf_counter_ns()
+        try:
+            return fn(*a, **kw)
+        finally:
+            t1 = time.perf_counter_ns()
+            TRACE.append([name, ms(t0 - _T0_NS), ms(t1 - t0)])
+    wrapper.__wrapped__ = fn
+    return wrapper
+
+
+if ARGS.trace:
+    # Nova looks these up as module attributes at call time.
+    quobyte.validate_volume = _traced('validate_volume',
+                                      quobyte.validate_volume)
+    quobyte.psutil.disk_partitions = _traced('disk_partitions',
+                                             quobyte.psutil.disk_partitions)
+    processutils.execute = _traced('execute', _timed_execute)
 
 
 def _count(fn):
@@ -341,58 +368,103 @@ def check_deadline():
         raise Deadline('deadline of %g s exceeded' % ARGS.deadline_s)
 
 
-def _hard_deadline_watchdog():
-    """Last resort if a call hangs: a real OS thread (not a green one) that,
-    HARD_GRACE_S after the soft deadline, reports, stops our children,
-    lazily detaches every mount under the mount base and exits."""
+# The hard deadline lives in a separate, tiny process: a hung FUSE mount can
+# freeze this whole process (os.pathconf, which psutil.disk_partitions calls
+# on every mount point, keeps the GIL while the kernel waits for the FUSE
+# daemon), so no thread of ours could act.
+_WATCHDOG_CODE = r"""
+import ctypes, json, os, select, signal, sys, time
+ppid, limit, base, fd, scenario = (int(sys.argv[1]), float(sys.argv[2]),
+                                   sys.argv[3], int(sys.argv[4]), sys.argv[5])
+end = time.monotonic() + limit
+emitted = False
+while True:
+    left = end - time.monotonic()
+    if left <= 0:
+        break
+    r, _, _ = select.select([0], [], [], left)
+    if r:
+        data = os.read(0, 64)
+        if not data:
+            sys.exit(0)             # the harness has exited: nothing to do
+        emitted = emitted or b'E' in data
+def kids_of(pid):
+    out = []
+    for d in os.listdir('/proc'):
+        if d.isdigit():
+            try:
+                with open('/proc/%s/stat' % d) as f:
+                    if int(f.read().rsplit(')', 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+def read(path):
     try:
-        import eventlet.patcher
-        o_time = eventlet.patcher.original('time')
-        o_threading = eventlet.patcher.original('threading')
-    except ImportError:
-        import threading as o_threading
-        o_time = time
+        with open(path) as f:
+            return f.read()
+    except OSError as e:
+        return str(e)
+stack = read('/proc/%d/stack' % ppid).split()
+stack = [w for w in stack if '+0x' in w][:12]
+wchan = read('/proc/%d/wchan' % ppid)
+kids = kids_of(ppid)
+if not emitted:
+    msg = {'scenario': scenario,
+           'error': 'hard deadline: harness killed after %g s without '
+                    'finishing (main thread in kernel at %s: %s)'
+                    % (limit, wchan, ' < '.join(stack))}
+    os.write(fd, (json.dumps(msg) + '\n').encode())
+for pid in [ppid] + kids:
+    try:
+        os.kill(pid, signal.SIGKILL if pid == ppid else signal.SIGTERM)
+    except OSError:
+        pass
+time.sleep(2.0)
+for pid in kids:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+if base:
+    libc = ctypes.CDLL(None, use_errno=True)
+    prefix = base.rstrip('/') + '/'
+    def esc(f):
+        return f.replace('\\040', ' ').replace('\\011', '\t') \
+                .replace('\\012', '\n').replace('\\134', '\\')
+    with open('/proc/self/mountinfo') as f:
+        paths = [esc(l.split(' ')[4]) for l in f]
+    for path in sorted(set(p for p in paths if p.startswith(prefix)),
+                       reverse=True):
+        for _ in range(4):
+            if libc.umount2(path.encode(), 2) != 0:     # MNT_DETACH
+                break
+sys.exit(0)
+"""
 
-    def run():
-        o_time.sleep(ARGS.deadline_s + HARD_GRACE_S)
-        RESULT['error'] = ('hard deadline: no progress %g s after the '
-                           'deadline of %g s' % (HARD_GRACE_S,
-                                                 ARGS.deadline_s))
-        _emit(RESULT)
-        import ctypes
-        me = os.getpid()
-        kids = []
-        for d in os.listdir('/proc'):
-            if d.isdigit():
-                try:
-                    with open('/proc/%s/stat' % d) as f:
-                        if int(f.read().rsplit(')', 1)[1].split()[1]) == me:
-                            kids.append(int(d))
-                except (OSError, ValueError, IndexError):
-                    pass
-        for pid in kids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except OSError:
-                pass
-        o_time.sleep(2.0)
-        for pid in kids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        libc = ctypes.CDLL(None, use_errno=True)
-        paths = set(TOUCHED)
-        if ARGS.mount_base:
-            paths.update(_mounts_under(os.path.abspath(ARGS.mount_base)))
-        for path in sorted(paths, reverse=True):
-            for _ in range(4):
-                if libc.umount2(path.encode(), 2) != 0:    # MNT_DETACH
-                    break
-        os._exit(3)
+_WATCHDOG = []
 
-    t = o_threading.Thread(target=run, name='hard-deadline', daemon=True)
-    t.start()
+
+def _start_watchdog():
+    """Start the hard-deadline process (HARD_GRACE_S after the soft one)."""
+    import subprocess as _sp
+    base = os.path.abspath(ARGS.mount_base) if ARGS.mount_base else ''
+    proc = _sp.Popen(
+        [sys.executable, '-I', '-S', '-c', _WATCHDOG_CODE, str(os.getpid()),
+         str(ARGS.deadline_s + HARD_GRACE_S), base, str(_JSON_FD),
+         ARGS.scenario],
+        stdin=_sp.PIPE, stdout=_sp.DEVNULL, pass_fds=(_JSON_FD,),
+        close_fds=True)
+    _WATCHDOG.append(proc)
+
+
+def _watchdog_emitting():
+    for proc in _WATCHDOG:
+        try:
+            proc.stdin.write(b'E')
+            proc.stdin.flush()
+        except (OSError, ValueError):
+            pass
 
 
 # ---------------------------------------------------------------------------
@@ -530,7 +602,7 @@ RESULT = {'scenario': ARGS.scenario}
 
 
 def main():
-    _hard_deadline_watchdog()
+    _start_watchdog()
 
     t = time.perf_counter_ns()
     configure(ARGS.mount_base)
@@ -592,6 +664,8 @@ def main():
         if left:
             result['cleanup_lazy_unmounted'] = left
         result['command_argv'] = dict(REC.first_argv)
+        if ARGS.trace:
+            result['trace'] = TRACE
         result['rss_kib'] = rss_kib()
     return result
 
@@ -600,11 +674,11 @@ _EMITTED = []
 
 
 def _emit(result):
-    """Write the one JSON object (first caller wins; thread-safe enough:
-    list.append is atomic and only the first appender writes)."""
+    """Write the one JSON object (first caller wins)."""
     _EMITTED.append(1)
     if len(_EMITTED) != 1:
         return
+    _watchdog_emitting()
     try:
         data = json.dumps(result)
     except Exception as e:  # e.g. a list changed under the watchdog

@@ -513,6 +513,8 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   }
 
   async #abortFuseConnection(entry: MountEntry): Promise<void> {
+    // Only FUSE mounts have a connection to abort (an NFS mount's device is 0:N too).
+    if (entry.fsType !== 'fuse' && !entry.fsType.startsWith('fuse.')) return;
     const minor = fuseMinor(entry);
     if (minor === undefined || this.probe.abortFuseConnection === undefined) return;
     try {

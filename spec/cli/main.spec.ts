@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { childEnv } from '../support/child-env.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -10,7 +11,7 @@ const MAIN = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url));
 /** The executable as a child process, through tsx, with its real streams and exit status. */
 async function main(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, LIBVIRT_VOLUME_MOUNT_BASE: '' } });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: childEnv({ LIBVIRT_VOLUME_MOUNT_BASE: '' }) });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

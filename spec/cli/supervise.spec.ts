@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { superviseChild } from '../../lib/cli/supervise.js';
+import { childEnv } from '../support/child-env.js';
 
 const CHILD = fileURLToPath(new URL('fixtures/supervised-child.ts', import.meta.url));
-const QUIET = { stdio: ['ignore', 'ignore', 'ignore'] } as const;
+const QUIET = { stdio: ['ignore', 'ignore', 'ignore'], env: childEnv() } as const;
 
 describe('superviseChild()', () => {
   it('resolves to the exit status the child reports, with the marker gone from its environment', async () => {

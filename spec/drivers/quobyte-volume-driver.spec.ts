@@ -263,6 +263,19 @@ describe('QuobyteVolumeDriver', () => {
       expect(host.argv.slice(1)).to.deep.equal([`umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
     });
 
+    it('aborts only FUSE connections: a hung mount of another type is just detached lazily', async () => {
+      const driver = makeDriver(host);
+      staleMount(host, 'hung');
+      const entry = host.mounts[0];
+      if (entry !== undefined) {
+        entry.fsType = 'nfs4';
+        entry.source = 'quobyte@legacy-client';
+      }
+      await driver.connectVolume(connectionInfo(), INSTANCE);
+      expect(host.aborted).to.deep.equal([]);
+      expect(host.argv[0]).to.equal(`umount -l ${MOUNT_PATH}`);
+    });
+
     it('rejects with VolumeUnmountError when a stale mount cannot be removed at all, and mounts nothing', async () => {
       staleMount(host, 'size');
       host.runner.run = sinon.spy((command: Command) => Promise.reject(new CommandFailedError({ command, exitCode: 1, stdout: '', stderr: 'permission denied' })));
