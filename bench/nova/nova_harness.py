@@ -5,7 +5,7 @@ Run it with Debian's interpreter (the one that has python3-nova):
 
     /usr/bin/python3 bench/nova/nova_harness.py <scenario> --mount-base DIR
         [--iterations N] [--exports K] [--export EXPORT] [--child-count]
-        [--no-eventlet] [--systemd auto|true|false] [--debug]
+        [--no-eventlet] [--systemd auto|true|false] [--trace] [--debug]
         [--log-file FILE] [--deadline-s S]
 
 Scenarios: warm-connect, cold-cycle, parallel, import, child-count.
