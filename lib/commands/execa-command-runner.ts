@@ -41,8 +41,11 @@ export class ExecaCommandRunner implements CommandRunner {
   readonly #rootHelper: readonly string[];
   readonly #timeoutMs: number;
   readonly #env: Readonly<Record<string, string>>;
-  /** execa, loaded on the first command: importing it costs more than the rest of the package. */
-  #execa: Promise<typeof import('execa')> | undefined;
+  /**
+   * execa, loaded when the first runner is made rather than when the package is imported:
+   * importing it costs more than the rest of the package together.
+   */
+  readonly #execa: Promise<typeof import('execa')>;
 
   /** @throws TypeError when an option has the wrong type. */
   constructor(options: ExecaCommandRunnerOptions = {}) {
@@ -57,6 +60,7 @@ export class ExecaCommandRunner implements CommandRunner {
     this.#rootHelper = rootHelper.map(String);
     this.#timeoutMs = timeoutMs;
     this.#env = { ...env };
+    this.#execa = import('execa');
   }
 
   /**
@@ -74,7 +78,6 @@ export class ExecaCommandRunner implements CommandRunner {
     const argv: Command = helper === undefined ? command : { file: helper, args: [...helperArgs, command.file, ...command.args] };
     debug('run %s %o', argv.file, argv.args);
 
-    this.#execa ??= import('execa');
     const { execa } = await this.#execa;
     const result = await execa(argv.file, argv.args, {
       reject: false,
