@@ -482,7 +482,8 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
       const detail = error instanceof CommandFailedError && error.stderr.trim() !== '' ? error.stderr.trim() : (error as Error).message;
       throw new VolumeMountError(mountPath, `Could not mount ${volume.export} at ${mountPath}: ${detail}`, { cause: error });
     }
-    const health = await this.inspectMount(mountPath, { fresh: true });
+    // The image's link check reads the new mount too; both answers are only used if it is valid.
+    const [health, image] = await Promise.all([this.inspectMount(mountPath, { fresh: true }), this.#lstatImage(volume)]);
     if (health.state !== 'healthy') {
       // Nova only logs here and lets libvirt fail later; the caller must know now.
       const cause = health.state === 'stale' ? health.error : undefined;
@@ -490,6 +491,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     }
     debug('Mounted volume: %s', volume.export);
     this.#remember(mountPath, health.stat);
+    this.#checkImage(volume, image);
   }
 
   /** Unmounts a stale mount so it can be mounted again; failure is an error. */
@@ -583,18 +585,26 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   async #refuseLinkedDevice(volume: ResolvedVolume): Promise<void> {
     // Checked once per validated mount: the fast path trusts an unchanged mount for
     // revalidateAfterMs, and the image on it is trusted for as long.
-    const checkedImages = this.#fingerprints.get(volume.mountPath)?.checkedImages;
-    if (checkedImages?.has(volume.devicePath) === true) return;
-    let stat: PathStat;
+    if (this.#fingerprints.get(volume.mountPath)?.checkedImages.has(volume.devicePath) === true) return;
+    this.#checkImage(volume, await this.#lstatImage(volume));
+  }
+
+  /** `lstat` of the disk image; `undefined` when it is not there (yet). */
+  async #lstatImage(volume: ResolvedVolume): Promise<PathStat | undefined> {
     try {
-      stat = await this.probe.lstat(volume.devicePath, { timeoutMs: this.probeTimeoutMs });
+      return await this.probe.lstat(volume.devicePath, { timeoutMs: this.probeTimeoutMs });
     } catch {
-      return; // Not there yet: libvirt reports a missing image when it opens it.
+      return undefined; // libvirt reports a missing image when it opens it.
     }
+  }
+
+  /** Refuses an image that is a symbolic link; remembers one that is not. */
+  #checkImage(volume: ResolvedVolume, stat: PathStat | undefined): void {
+    if (stat === undefined) return;
     if (stat.isSymbolicLink) {
       throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is a symbolic link; refusing to hand it to libvirt`);
     }
-    checkedImages?.add(volume.devicePath);
+    this.#fingerprints.get(volume.mountPath)?.checkedImages.add(volume.devicePath);
   }
 
   async #imageSize(devicePath: string, format: 'raw' | 'qcow2'): Promise<number> {

@@ -328,6 +328,14 @@ describe('QuobyteVolumeDriver', () => {
       expect(await driver.listAttachments()).to.have.property('size', 0);
     });
 
+    it('refuses a disk image that is a symbolic link on a share it has just mounted', async () => {
+      host.lstats.set(`${MOUNT_PATH}/${NAME}`, { size: 11, mode: 0o120777, uid: 0, gid: 0, isFile: false, isDirectory: false, isSymbolicLink: true });
+      const driver = makeDriver(host);
+      await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(InvalidVolumeError, /symbolic link/);
+      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+      expect(await driver.listAttachments()).to.have.property('size', 0);
+    });
+
     it('takes the fast path on a mount it validated: one stat, no mount-table read, no process', async () => {
       const driver = makeDriver(host);
       await driver.connectVolume(connectionInfo(), INSTANCE);
