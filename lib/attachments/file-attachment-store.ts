@@ -102,20 +102,22 @@ export class FileAttachmentStore implements AttachmentStore {
     } catch (error) {
       throw new AttachmentStoreError(this.#filePath, `The attachment store ${this.#filePath} is corrupt (not JSON); it was left as it is`, { cause: error });
     }
-    const file = parsed as Partial<StoreFile> | null;
-    if (file?.version !== 1 || typeof file.mounts !== 'object' || Array.isArray(file.mounts) || !Object.values(file.mounts).every(isStringArray)) {
+    const file = parsed as { version?: unknown; mounts?: unknown } | null;
+    const mounts = file?.mounts;
+    if (file?.version !== 1 || typeof mounts !== 'object' || mounts === null || Array.isArray(mounts) || !Object.values(mounts).every(isStringArray)) {
       throw new AttachmentStoreError(this.#filePath, `The attachment store ${this.#filePath} is corrupt (unexpected shape); it was left as it is`);
     }
-    return new Map(Object.entries(file.mounts));
+    return new Map(Object.entries(mounts as StoreFile['mounts']));
   }
 
   async #update<T>(change: (mounts: Map<string, string[]>) => { changed: boolean; result: T }): Promise<T> {
     return this.#mutex.runExclusive(async () => {
-      const release = await this.#lock();
+      const lock = { compromised: undefined as Error | undefined };
+      const release = await this.#lock(lock);
       try {
         const mounts = await this.#read();
         const { changed, result } = change(mounts);
-        if (changed) await this.#write({ version: 1, mounts: Object.fromEntries(mounts) });
+        if (changed) await this.#write({ version: 1, mounts: Object.fromEntries(mounts) }, lock);
         return result;
       } finally {
         await release().catch(() => undefined);
@@ -123,19 +125,23 @@ export class FileAttachmentStore implements AttachmentStore {
     });
   }
 
-  async #lock(): Promise<() => Promise<void>> {
+  async #lock(state: { compromised: Error | undefined }): Promise<() => Promise<void>> {
     try {
       return await lockfile.lock(this.#filePath, {
         realpath: false,
         stale: STALE_LOCK_MS,
         retries: { retries: 2_000, minTimeout: 2, maxTimeout: 50, factor: 1.5 },
+        // The default throws from a timer and ends the process; note it and refuse the write.
+        onCompromised: (error) => {
+          state.compromised = error;
+        },
       });
     } catch (error) {
       throw new AttachmentStoreError(this.#filePath, `Cannot lock the attachment store ${this.#filePath}: ${(error as Error).message}`, { cause: error });
     }
   }
 
-  async #write(file: StoreFile): Promise<void> {
+  async #write(file: StoreFile, lock: { compromised: Error | undefined }): Promise<void> {
     const directory = dirname(this.#filePath);
     const temporary = join(directory, `.${basename(this.#filePath)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     try {
@@ -146,6 +152,7 @@ export class FileAttachmentStore implements AttachmentStore {
       } finally {
         await handle.close();
       }
+      if (lock.compromised !== undefined) throw lock.compromised;
       await fsp.rename(temporary, this.#filePath);
       // The rename itself must reach the disk too.
       const dir = await fsp.open(directory, 'r');

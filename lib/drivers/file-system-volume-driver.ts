@@ -124,9 +124,12 @@ const UMOUNT_FAILURE_EXIT = 32;
 const EBUSY_TEXT = /target is busy|device or resource busy/i;
 const QCOW2_MAGIC = 0x514649fb;
 
+/** The longest delay a timer can hold (2^31 - 1 ms); a larger one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 function positiveInteger(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 0 || (!allowZero && value === 0)) {
+  if (!Number.isSafeInteger(value) || value < 0 || value > MAX_TIMER_MS || (!allowZero && value === 0)) {
     throw new TypeError(`Expected ${name} to be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
   }
   return value;
@@ -284,9 +287,15 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     throwIfAborted(signal);
     await this.#locks.runExclusive(volume.mountPath, async () => {
       throwIfAborted(signal);
-      await this.#ensureMounted(volume, signal);
-      await this.#refuseLinkedDevice(volume);
-      await this.attachments.add(volume.mountPath, attachmentId);
+      const mounted = await this.#ensureMounted(volume, signal);
+      try {
+        await this.#refuseLinkedDevice(volume);
+        await this.attachments.add(volume.mountPath, attachmentId);
+      } catch (error) {
+        // A share this call mounted and nobody uses is not left behind.
+        if (mounted) await this.#unmountUnused(volume.mountPath);
+        throw error;
+      }
     });
   }
 
@@ -438,14 +447,15 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     this.#fingerprints.set(mountPath, { dev: stat.dev, validatedAt: Date.now(), checkedImages: new Set() });
   }
 
-  async #ensureMounted(volume: ResolvedVolume, signal: AbortSignal | undefined): Promise<void> {
+  /** Makes sure a valid mount is there; resolves to whether this call mounted it. */
+  async #ensureMounted(volume: ResolvedVolume, signal: AbortSignal | undefined): Promise<boolean> {
     const { mountPath } = volume;
-    if (await this.#stillHealthy(mountPath)) return;
+    if (await this.#stillHealthy(mountPath)) return false;
     const health = await this.inspectMount(mountPath);
     switch (health.state) {
       case 'healthy':
         this.#remember(mountPath, health.stat);
-        return;
+        return false;
       case 'foreign':
         throw new InvalidVolumeError(
           mountPath,
@@ -459,6 +469,19 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
         break;
     }
     await this.#mount(volume, signal);
+    return true;
+  }
+
+  /** Best effort: unmounts a share with no attachments and removes its directory. */
+  async #unmountUnused(mountPath: string): Promise<void> {
+    this.#fingerprints.delete(mountPath);
+    try {
+      if ((await this.attachments.list(mountPath)).length > 0) return;
+      await this.#unmount(mountPath, false, undefined);
+      await this.#removeDirectoryQuietly(mountPath);
+    } catch (error) {
+      debug('could not release the unused mount %s: %O', mountPath, error);
+    }
   }
 
   async #mount(volume: ResolvedVolume, signal: AbortSignal | undefined): Promise<void> {
@@ -566,6 +589,11 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
           debug('The volume at %s is still in use.', mountPath);
           return { unmounted: false, reason: 'busy' };
         }
+        // Someone else unmounted it in between: the share is gone, which is what was asked.
+        if ((await this.inspectMount(mountPath).catch(() => undefined))?.state === 'absent') {
+          await this.#removeDirectoryQuietly(mountPath);
+          return { unmounted: false, reason: 'not-mounted' };
+        }
         throw error;
       }
     }
@@ -593,8 +621,11 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   async #lstatImage(volume: ResolvedVolume): Promise<PathStat | undefined> {
     try {
       return await this.probe.lstat(volume.devicePath, { timeoutMs: this.probeTimeoutMs });
-    } catch {
-      return undefined; // libvirt reports a missing image when it opens it.
+    } catch (error) {
+      // Missing is fine: libvirt reports a missing image when it opens it. Anything else means
+      // the image could not be checked, and an unchecked image is not handed out.
+      if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
+      throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} could not be checked: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -629,7 +660,11 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     if (this.probe.realPath === undefined) return mountPath;
     const realPath = this.probe.realPath.bind(this.probe);
     // The kernel writes canonical paths in the mount table; a symlinked base would never match.
-    this.#canonicalBase ??= realPath(this.#mountPointBase).catch(() => this.#mountPointBase.replace(/\/+$/, ''));
+    this.#canonicalBase ??= realPath(this.#mountPointBase).catch(() => {
+      // Not there yet: ask again next time rather than keep an answer that may never match.
+      this.#canonicalBase = undefined;
+      return this.#mountPointBase.replace(/\/+$/, '');
+    });
     const base = await this.#canonicalBase;
     return mountPath.startsWith(this.#mountPointBase) ? joinPath(base, mountPath.slice(this.#mountPointBase.length).replace(/^\/+/, '')) : mountPath;
   }

@@ -80,9 +80,12 @@ export class QuobyteVolumeDriver extends FileSystemVolumeDriver {
     return { file: 'mount.quobyte', args };
   }
 
-  /** Quobyte 2.x and later report type `fuse.quobyte`; older clients a `quobyte@` source. */
+  /**
+   * Quobyte 2.x and later report type `fuse.quobyte`; older clients a FUSE mount whose source
+   * starts `quobyte@` (sshfs as a user named quobyte does not count).
+   */
   protected override isOwnMount(entry: MountEntry): boolean {
-    return entry.fsType === 'fuse.quobyte' || entry.source.startsWith('quobyte@');
+    return entry.fsType === 'fuse.quobyte' || (entry.source.startsWith('quobyte@') && (entry.fsType === 'fuse' || entry.fsType.startsWith('fuse.')));
   }
 
   /** A Quobyte mount's root always reports size 0; anything else is a stale mount. */

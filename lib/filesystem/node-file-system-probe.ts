@@ -1,4 +1,5 @@
-import { constants, promises as fsp, readFileSync, type Stats } from 'node:fs';
+import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
 import { parseMountInfo } from './parse-mount-info.js';
@@ -20,6 +21,12 @@ export interface NodeFileSystemProbeOptions {
    * @default '/proc/1/comm'
    */
   initCommPath?: string;
+}
+
+/** A call that may hang, shared by everyone who asks the same while it runs. */
+interface Pending<T> {
+  startedAt: number;
+  operation: Promise<T>;
 }
 
 function timeoutError(path: string, timeoutMs: number): NodeJS.ErrnoException {
@@ -57,7 +64,7 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   readonly #fuseConnectionsPath: string;
   readonly #initCommPath: string;
   /** Calls still waiting for the kernel, by operation and path. */
-  readonly #pending = new Map<string, Promise<unknown>>();
+  readonly #pending = new Map<string, Pending<unknown>>();
 
   constructor(options: NodeFileSystemProbeOptions = {}) {
     this.#mountInfoPath = options.mountInfoPath ?? '/proc/self/mountinfo';
@@ -142,16 +149,24 @@ export class NodeFileSystemProbe implements FileSystemProbe {
    * Aborts the FUSE connection with this minor device number: every request stuck on it fails
    * at once with `ECONNABORTED`, which frees the threads a hung client holds.
    */
-  async abortFuseConnection(minor: number): Promise<FuseAbortResult> {
+  abortFuseConnection(minor: number): Promise<FuseAbortResult> {
     const abortFile = `${this.#fuseConnectionsPath}/${minor}/abort`;
     try {
-      await fsp.writeFile(abortFile, '1');
-      return 'aborted';
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // Synchronous on purpose: this sysfs write never blocks, and the I/O threads it would
+      // otherwise queue for may be the very ones the hung mount holds.
+      writeFileSync(abortFile, '1');
+      return Promise.resolve('aborted');
+    } catch (caught) {
+      const error = caught as NodeJS.ErrnoException;
+      if (error.code !== 'ENOENT') return Promise.reject(error);
       // No such connection, or fusectl is not mounted at all (its directory is then empty).
-      const connections = await fsp.readdir(dirname(dirname(abortFile))).catch(() => []);
-      return connections.length === 0 ? 'no-fusectl' : 'no-connection';
+      let connections: string[] = [];
+      try {
+        connections = readdirSync(dirname(dirname(abortFile)));
+      } catch {
+        // no directory: no fusectl
+      }
+      return Promise.resolve(connections.length === 0 ? 'no-fusectl' : 'no-connection');
     }
   }
 
@@ -159,22 +174,29 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   async #guarded<T>(key: string, path: string, options: ProbeOptions, call: () => Promise<T>): Promise<T> {
     const { timeoutMs } = options;
     if (timeoutMs === undefined) return call();
-    // A second caller shares the call in flight rather than taking another thread.
-    let operation = options.fresh === true ? undefined : (this.#pending.get(key) as Promise<T> | undefined);
-    if (operation === undefined) {
-      const started = call().finally(() => this.#pending.delete(key));
-      // The call may outlive every caller's timeout; it settles when the client answers or the
-      // connection is aborted, and nobody is left to see a rejection then.
-      started.catch(() => undefined);
-      this.#pending.set(key, started);
-      operation = started;
+    // A second caller shares the call in flight rather than taking another thread, and gets
+    // what is left of that call's time: a call already past it is hung, and says so at once.
+    let pending = options.fresh === true ? undefined : (this.#pending.get(key) as Pending<T> | undefined);
+    if (pending === undefined) {
+      const own: Pending<T> = { startedAt: performance.now(), operation: call() };
+      own.operation
+        .finally(() => {
+          if (this.#pending.get(key) === own) this.#pending.delete(key);
+        })
+        // The call may outlive every caller's timeout; it settles when the client answers or the
+        // connection is aborted, and nobody is left to see a rejection then.
+        .catch(() => undefined);
+      this.#pending.set(key, own);
+      pending = own;
     }
+    const left = pending.startedAt + timeoutMs - performance.now();
+    if (left <= 0) throw timeoutError(path, timeoutMs);
     let timer: NodeJS.Timeout | undefined;
     const expiry = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => { reject(timeoutError(path, timeoutMs)); }, timeoutMs);
+      timer = setTimeout(() => { reject(timeoutError(path, timeoutMs)); }, left);
     });
     try {
-      return await Promise.race([operation, expiry]);
+      return await Promise.race([pending.operation, expiry]);
     } finally {
       clearTimeout(timer);
     }

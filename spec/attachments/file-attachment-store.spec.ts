@@ -43,7 +43,7 @@ describe('FileAttachmentStore', () => {
     expect(JSON.parse(await fsp.readFile(file, 'utf8'))).to.deep.equal({ version: 1, mounts: { '/mnt/a': ['i1/v1'] } });
   });
 
-  for (const [what, content] of [['not JSON', '{"version": 1, "mounts": {'], ['the wrong shape', '{"version": 1, "mounts": {"/mnt/a": "i1"}}'], ['another version', '{"version": 2, "mounts": {}}']] as const) {
+  for (const [what, content] of [['not JSON', '{"version": 1, "mounts": {'], ['the wrong shape', '{"version": 1, "mounts": {"/mnt/a": "i1"}}'], ['another version', '{"version": 2, "mounts": {}}'], ['without mounts', '{"version": 1, "mounts": null}']] as const) {
     it(`refuses a file that is ${what}, naming it, and leaves it untouched`, async () => {
       const file = freshFile();
       await fsp.writeFile(file, content);

@@ -40,6 +40,14 @@ describe('NfsVolumeDriver (docs/examples)', () => {
     expect(code.length).to.be.at.most(40);
   });
 
+  it('detaches a hung NFS mount lazily without trying a FUSE abort', async () => {
+    host.addNfsMount(MOUNT_PATH, EXPORT);
+    host.stats.set(MOUNT_PATH, { errno: 'ETIMEDOUT' });
+    await makeDriver(host).connectVolume(connectionInfo(), INSTANCE);
+    expect(host.aborted).to.deep.equal([]);
+    expect(host.argv[0]).to.equal(`umount -l ${MOUNT_PATH}`);
+  });
+
   describe('paths', () => {
     it('puts the mount at <base>/<md5 of the export as given>, the directory Nova\'s NFS driver uses', () => {
       expect(makeDriver(host).getMountPath(connectionInfo())).to.equal(MOUNT_PATH);

@@ -3,6 +3,7 @@ import chaiAsPromised from 'chai-as-promised';
 import sinon from 'sinon';
 import type { Command, RunOptions } from '../../lib/commands/command-runner.js';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
+import { MemoryAttachmentStore } from '../../lib/attachments/memory-attachment-store.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../lib/drivers/quobyte-volume-driver.js';
 import {
   CommandFailedError,
@@ -263,17 +264,13 @@ describe('QuobyteVolumeDriver', () => {
       expect(host.argv.slice(1)).to.deep.equal([`umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
     });
 
-    it('aborts only FUSE connections: a hung mount of another type is just detached lazily', async () => {
+    it('counts a quobyte@ source as its own only on a FUSE mount', async () => {
+      host.mounts.push({ mountPoint: MOUNT_PATH, source: 'quobyte@host:/home/quobyte', fsType: 'fuse.sshfs', options: [] }, { mountPoint: '/mnt/legacy', source: 'quobyte@reg/vol', fsType: 'fuse', options: [] });
+      host.stats.set('/mnt/legacy', directoryStat(70));
       const driver = makeDriver(host);
-      staleMount(host, 'hung');
-      const entry = host.mounts[0];
-      if (entry !== undefined) {
-        entry.fsType = 'nfs4';
-        entry.source = 'quobyte@legacy-client';
-      }
-      await driver.connectVolume(connectionInfo(), INSTANCE);
-      expect(host.aborted).to.deep.equal([]);
-      expect(host.argv[0]).to.equal(`umount -l ${MOUNT_PATH}`);
+      expect((await driver.inspectMount('/mnt/legacy')).state).to.equal('healthy');
+      host.mounts[1] = { mountPoint: '/mnt/legacy', source: 'quobyte@reg/vol', fsType: 'nfs4', options: [] };
+      expect((await driver.inspectMount('/mnt/legacy')).state).to.equal('foreign');
     });
 
     it('rejects with VolumeUnmountError when a stale mount cannot be removed at all, and mounts nothing', async () => {
@@ -334,6 +331,32 @@ describe('QuobyteVolumeDriver', () => {
       await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(InvalidVolumeError, /symbolic link/);
       expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
       expect(await driver.listAttachments()).to.have.property('size', 0);
+    });
+
+    it('refuses a disk image it cannot check (an error other than ENOENT)', async () => {
+      host.addQuobyteMount(MOUNT_PATH);
+      host.lstats.set(`${MOUNT_PATH}/${NAME}`, { errno: 'EIO' });
+      await expect(makeDriver(host).connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(InvalidVolumeError, /could not be checked/);
+    });
+
+    it('unmounts the share it has just mounted when recording the attachment fails, and rethrows', async () => {
+      const failure = new Error('disk full');
+      const attachments = new MemoryAttachmentStore();
+      attachments.add = () => Promise.reject(failure);
+      const driver = makeDriver(host, { attachments });
+      await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(failure);
+      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`, `umount ${MOUNT_PATH}`]);
+      expect(host.isMounted(MOUNT_PATH)).to.equal(false);
+      expect(host.directories.has(MOUNT_PATH)).to.equal(false);
+    });
+
+    it('keeps a share it did not mount when recording the attachment fails', async () => {
+      host.addQuobyteMount(MOUNT_PATH);
+      const attachments = new MemoryAttachmentStore();
+      attachments.add = () => Promise.reject(new Error('disk full'));
+      await expect(makeDriver(host, { attachments }).connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith('disk full');
+      expect(host.commands).to.deep.equal([]);
+      expect(host.isMounted(MOUNT_PATH)).to.equal(true);
     });
 
     it('takes the fast path on a mount it validated: one stat, no mount-table read, no process', async () => {
@@ -456,6 +479,21 @@ describe('QuobyteVolumeDriver', () => {
       expect(host.isMounted(MOUNT_PATH)).to.equal(true);
     });
 
+    it('says not-mounted when someone else unmounted the share between its check and its umount', async () => {
+      const driver = makeDriver(host);
+      await driver.connectVolume(connectionInfo(), INSTANCE);
+      const run = host.runner.run;
+      host.runner.run = sinon.spy(async (command: Command, options?: RunOptions) => {
+        if (command.file === 'umount') {
+          host.mounts = [];
+          throw new CommandFailedError({ command, exitCode: 32, stdout: '', stderr: `umount: ${MOUNT_PATH}: not mounted.` });
+        }
+        return run(command, options);
+      });
+      expect(await driver.disconnectVolume(connectionInfo(), INSTANCE)).to.deep.equal({ unmounted: false, reason: 'not-mounted' });
+      expect(host.directories.has(MOUNT_PATH)).to.equal(false);
+    });
+
     it('unmounts a stale mount when its last attachment goes', async () => {
       const driver = makeDriver(host);
       await driver.connectVolume(connectionInfo(), INSTANCE);
@@ -569,6 +607,8 @@ describe('QuobyteVolumeDriver', () => {
     it('throws TypeError for bad constructor options', () => {
       expect(() => new QuobyteVolumeDriver({ mountPointBase: 'relative' })).to.throw(TypeError, /absolute path/);
       expect(() => new QuobyteVolumeDriver({ mountPointBase: '/mnt', probeTimeoutMs: -1 })).to.throw(TypeError, /probeTimeoutMs/);
+      // A timer longer than 2^31 - 1 ms fires at once: every mount would look hung.
+      expect(() => new QuobyteVolumeDriver({ mountPointBase: '/mnt', probeTimeoutMs: 2 ** 31 })).to.throw(TypeError, /probeTimeoutMs/);
       expect(() => new QuobyteVolumeDriver({ mountPointBase: '/mnt', systemd: 'yes' as 'auto' })).to.throw(TypeError, /systemd/);
       expect(() => new QuobyteVolumeDriver({ mountPointBase: '/mnt', clientConfigFile: '-o evil' })).to.throw(TypeError, /clientConfigFile/);
     });

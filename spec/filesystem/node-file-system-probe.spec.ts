@@ -1,5 +1,6 @@
 import { chmod, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat as fsStat, symlink, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, use } from 'chai';
@@ -281,6 +282,23 @@ describe('NodeFileSystemProbe', () => {
 
     it('rejects with code ENOENT for a missing path', async () => {
       expect((await rejection(probe.realPath(join(tmp, 'missing')))).code).to.equal('ENOENT');
+    });
+  });
+
+  describe('a call that hangs (a FIFO nobody writes to stands in for a hung mount)', () => {
+    it('times out, and a second caller is told at once rather than taking another thread', async () => {
+      const fifo = join(tmp, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const probe = new NodeFileSystemProbe();
+      const started = performance.now();
+      await expect(probe.readBytes(fifo, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
+      expect(performance.now() - started).to.be.within(150, 2_000);
+      const again = performance.now();
+      await expect(probe.readBytes(fifo, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
+      expect(performance.now() - again).to.be.below(100);
+      // Let the stuck open go: a writer arrives, the read returns, the thread is free again.
+      const writer = openSync(fifo, 'w');
+      closeSync(writer);
     });
   });
 
