@@ -73,3 +73,11 @@ describe('FileAttachmentStore', () => {
     expect(() => new FileAttachmentStore('')).to.throw(TypeError);
   });
 });
+
+describe('FileAttachmentStore failures', () => {
+  it('reports a file it cannot read (a directory in its place) as AttachmentStoreError', async () => {
+    const file = freshFile();
+    await fsp.mkdir(file);
+    await expect(new FileAttachmentStore(file).list('/mnt/a')).to.be.rejectedWith(AttachmentStoreError, /Cannot read/);
+  });
+});
