@@ -8,10 +8,9 @@
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command } from '../commands/command-runner.js';
 import type { ConnectionInfo, InstanceRef } from '../drivers/connection-info.js';
-import type { MountHealth } from '../drivers/file-system-volume-driver.js';
+import { foreignMountError, type MountHealth } from '../drivers/file-system-volume-driver.js';
 import type { QuobyteVolumeDriver } from '../drivers/quobyte-volume-driver.js';
 import { attachmentIdOf } from '../drivers/validate-connection-info.js';
-import { InvalidVolumeError } from '../errors.js';
 import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
 
 /** One thing the real command would do, or a note on why it would do nothing. */
@@ -53,10 +52,7 @@ export async function planConnect(context: PlanContext, ci: ConnectionInfo, inst
       steps.push({ kind: 'nothing-to-run', why: `${mountPath} is mounted and healthy` });
       break;
     case 'foreign':
-      throw new InvalidVolumeError(
-        mountPath,
-        `The mount ${mountPath} holds another file system (${health.entry.fsType} from ${health.entry.source}); refusing to mount over it`,
-      );
+      throw foreignMountError(mountPath, health.entry);
     case 'stale':
       steps.push(staleUnmount(mountPath, health), { kind: 'run', command: await driver.mountCommandFor(ci) });
       break;

@@ -457,10 +457,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
         this.#remember(mountPath, health.stat);
         return false;
       case 'foreign':
-        throw new InvalidVolumeError(
-          mountPath,
-          `The mount ${mountPath} holds another file system (${health.entry.fsType} from ${health.entry.source}); refusing to mount over it`,
-        );
+        throw foreignMountError(mountPath, health.entry);
       case 'stale':
         debug('Fixing previous mount %s which was not unmounted correctly (%s).', mountPath, health.reason);
         await this.#removeStaleMount(mountPath, health, signal);
@@ -668,6 +665,11 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     const base = await this.#canonicalBase;
     return mountPath.startsWith(this.#mountPointBase) ? joinPath(base, mountPath.slice(this.#mountPointBase.length).replace(/^\/+/, '')) : mountPath;
   }
+}
+
+/** Another file system occupies the mount path: it is never mounted over. */
+export function foreignMountError(mountPath: string, entry: MountEntry): InvalidVolumeError {
+  return new InvalidVolumeError(mountPath, `The mount ${mountPath} holds another file system (${entry.fsType} from ${entry.source}); refusing to mount over it`);
 }
 
 /** The minor of a FUSE mount's anonymous device (`0:57` → 57), its `fusectl` connection id. */

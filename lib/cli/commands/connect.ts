@@ -23,6 +23,16 @@ export interface AttachOptions extends VolumeOptions {
   probeTimeoutMs?: number;
 }
 
+/** What `connect` and `disconnect` start from: their options, a driver, the volume and guest. */
+export function openAttachInvocation(command: Command, deps: RunCliOptions): ReturnType<typeof openDriver> & {
+  options: AttachOptions;
+  ci: ReturnType<typeof buildConnectionInfo>;
+  instance: ReturnType<typeof buildInstanceRef>;
+} {
+  const options = command.opts<AttachOptions>();
+  return { ...openDriver(deps, options), options, ci: buildConnectionInfo(options), instance: buildInstanceRef(options.instance) };
+}
+
 /** The options `connect` and `disconnect` share. */
 export function addAttachOptions(command: Command): Command {
   addVolumeOptions(command);
@@ -44,10 +54,7 @@ export function registerConnectCommand(program: Command, deps: RunCliOptions): v
   const command = program.command('connect').description('mount a volume\'s export and record the attachment');
   addAttachOptions(command);
   command.action(async () => {
-    const options = command.opts<AttachOptions>();
-    const { driver, probe, store } = openDriver(deps, options);
-    const ci = buildConnectionInfo(options);
-    const instance = buildInstanceRef(options.instance);
+    const { options, driver, probe, store, ci, instance } = openAttachInvocation(command, deps);
     if (options.dryRun === true) {
       deps.stdout.write(formatPlan(await planConnect({ driver, probe, store }, ci, instance)));
       return;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { openDriver, type RunCliOptions } from '../cli-context.js';
-import { buildConnectionInfo, buildInstanceRef } from '../connection-options.js';
+import type { RunCliOptions } from '../cli-context.js';
 import { formatPlan, planDisconnect } from '../dry-run-plan.js';
-import { addAttachOptions, type AttachOptions } from './connect.js';
+import { addAttachOptions, openAttachInvocation } from './connect.js';
 
 /**
  * `disconnect`: drops the attachment and unmounts the export when no attachment is left on it.
@@ -12,10 +11,7 @@ export function registerDisconnectCommand(program: Command, deps: RunCliOptions)
   const command = program.command('disconnect').description('drop an attachment and unmount the export when it was the last');
   addAttachOptions(command);
   command.action(async () => {
-    const options = command.opts<AttachOptions>();
-    const { driver, probe, store } = openDriver(deps, options);
-    const ci = buildConnectionInfo(options);
-    const instance = buildInstanceRef(options.instance);
+    const { options, driver, probe, store, ci, instance } = openAttachInvocation(command, deps);
     if (options.dryRun === true) {
       deps.stdout.write(formatPlan(await planDisconnect({ driver, probe, store }, ci, instance)));
       return;
