@@ -12,6 +12,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parseMountInfo } from '../lib/filesystem/parse-mount-info.js';
 import { formatTable, median, percentile, ratio, type BenchRow } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -64,7 +65,7 @@ function scratch(): { base: string; env: NodeJS.ProcessEnv; cleanUp: () => void 
     base,
     env,
     cleanUp: () => {
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4] ?? '').filter((path) => path.startsWith(base));
+      const mounts = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).map((entry) => entry.mountPoint).filter((path) => path.startsWith(base));
       for (const path of mounts.reverse()) spawnSync('umount', ['-l', path]);
       rmSync(root, { recursive: true, force: true });
     },

@@ -335,7 +335,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     }
     const deadline = Date.now() + this.commandTimeoutMs;
     for (;;) {
-      const size = await this.#imageSize(volume.devicePath, ci.data.format ?? 'raw');
+      const size = await this.#imageSize(volume, ci.data.format ?? 'raw');
       if (size >= requestedSize) return size;
       if (Date.now() >= deadline) {
         throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is ${size} bytes, less than the requested ${requestedSize}`);
@@ -635,8 +635,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     this.#fingerprints.get(volume.mountPath)?.checkedImages.add(volume.devicePath);
   }
 
-  async #imageSize(devicePath: string, format: 'raw' | 'qcow2'): Promise<number> {
-    const mountPath = devicePath.slice(0, devicePath.lastIndexOf('/'));
+  async #imageSize({ mountPath, devicePath }: ResolvedVolume, format: 'raw' | 'qcow2'): Promise<number> {
     let stat: PathStat;
     try {
       stat = await this.probe.lstat(devicePath, { timeoutMs: this.probeTimeoutMs });

@@ -2,13 +2,14 @@
  * Runs the CLI in-process on a {@link FakeHost}: output collected, the host's probe and runner
  * injected, and a temporary directory for the attachment store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
 import { runCli, type CliOutput, type RunCliOptions } from '../../lib/cli/run-cli.js';
-import type { FakeHost } from '../support/fake-host.js';
+import sinon from 'sinon';
+import { FakeHost } from '../support/fake-host.js';
 
 /** Collects what is written. */
 export class Collector implements CliOutput {
@@ -50,6 +51,37 @@ export function makeTemporaryDirectory(): string {
 
 export function removeTemporaryDirectory(path: string): void {
   rmSync(path, { recursive: true, force: true });
+}
+
+/** What each CLI test starts from: a fresh FakeHost and a scratch directory for the store. */
+export interface CliFixture {
+  host: FakeHost;
+  dir: string;
+  /** `<dir>/state.json`, the attachment store the test passes with `--state`. */
+  state: string;
+}
+
+/**
+ * Registers the per-test set-up and tear-down of a {@link CliFixture} in the calling `describe`;
+ * the returned object is filled anew before each test.
+ */
+export function useCliFixture(): CliFixture {
+  const fixture: CliFixture = { host: new FakeHost(), dir: '', state: '' };
+  beforeEach(() => {
+    fixture.host = new FakeHost();
+    fixture.dir = makeTemporaryDirectory();
+    fixture.state = `${fixture.dir}/state.json`;
+  });
+  afterEach(() => {
+    sinon.restore();
+    removeTemporaryDirectory(fixture.dir);
+  });
+  return fixture;
+}
+
+/** The attachment store file, parsed. */
+export function readStore(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
 }
 
 /** `<base>/<md5 of the export>`, computed independently of the driver. */

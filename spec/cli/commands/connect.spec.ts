@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import sinon from 'sinon';
-import { FakeHost } from '../../support/fake-host.js';
+import type { FakeHost } from '../../support/fake-host.js';
 import {
   EXPORT,
   INSTANCE,
@@ -10,33 +9,23 @@ import {
   NORMALISED,
   OTHER_INSTANCE,
   attachArgs,
-  makeTemporaryDirectory,
   mountPathOf,
   onHost,
-  removeTemporaryDirectory,
+  readStore,
   runCaptured,
+  useCliFixture,
 } from '../cli-harness.js';
 
 const MOUNT = `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`;
 
-function readStore(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8'));
-}
-
 describe('libvirt-volume connect', () => {
+  const fixture = useCliFixture();
   let host: FakeHost;
   let dir: string;
   let state: string;
 
   beforeEach(() => {
-    host = new FakeHost();
-    dir = makeTemporaryDirectory();
-    state = `${dir}/state.json`;
-  });
-
-  afterEach(() => {
-    sinon.restore();
-    removeTemporaryDirectory(dir);
+    ({ host, dir, state } = fixture);
   });
 
   it('mounts an absent export, records the attachment and prints the device path', async () => {

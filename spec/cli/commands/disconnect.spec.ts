@@ -1,7 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'chai';
-import sinon from 'sinon';
-import { FakeHost } from '../../support/fake-host.js';
+import type { FakeHost } from '../../support/fake-host.js';
 import {
   INSTANCE,
   MOUNT_PATH,
@@ -9,30 +8,19 @@ import {
   NORMALISED,
   OTHER_INSTANCE,
   attachArgs,
-  makeTemporaryDirectory,
   onHost,
-  removeTemporaryDirectory,
+  readStore,
   runCaptured,
+  useCliFixture,
 } from '../cli-harness.js';
 
-function readStore(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8'));
-}
-
 describe('libvirt-volume disconnect', () => {
+  const fixture = useCliFixture();
   let host: FakeHost;
-  let dir: string;
   let state: string;
 
   beforeEach(() => {
-    host = new FakeHost();
-    dir = makeTemporaryDirectory();
-    state = `${dir}/state.json`;
-  });
-
-  afterEach(() => {
-    sinon.restore();
-    removeTemporaryDirectory(dir);
+    ({ host, state } = fixture);
   });
 
   async function connect(instance = INSTANCE): Promise<void> {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { FileAttachmentStore } from '../../../lib/attachments/file-attachment-store.js';
-import { FakeHost } from '../../support/fake-host.js';
+import type { FakeHost } from '../../support/fake-host.js';
 import {
   BASE,
   INSTANCE,
@@ -11,11 +11,10 @@ import {
   NORMALISED,
   OTHER_INSTANCE,
   attachArgs,
-  makeTemporaryDirectory,
   mountPathOf,
   onHost,
-  removeTemporaryDirectory,
   runCaptured,
+  useCliFixture,
 } from '../cli-harness.js';
 
 const STALE = '/mnt/8a971899307d4fc11c7e176697cc2570';
@@ -24,19 +23,13 @@ const GONE = '/mnt/c5900bef0e8a691294f7a0d84f314792';
 const SCRATCH = '/mnt/scratch';
 
 describe('libvirt-volume status', () => {
+  const fixture = useCliFixture();
   let host: FakeHost;
   let dir: string;
   let state: string;
 
   beforeEach(() => {
-    host = new FakeHost();
-    dir = makeTemporaryDirectory();
-    state = `${dir}/state.json`;
-  });
-
-  afterEach(() => {
-    sinon.restore();
-    removeTemporaryDirectory(dir);
+    ({ host, dir, state } = fixture);
   });
 
   function status(...extra: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
