@@ -65,6 +65,46 @@ export class StaleVolumeMountError extends InvalidVolumeError {
   }
 }
 
+/**
+ * A mount in use (attachments recorded, or open by anyone) did not answer in time and was left
+ * alone: slow is not dead, and a guest never loses its disk on a timeout alone. Repairing it is
+ * an explicit operator act (`libvirt-volume repair --force`, or the `forceRepair` option).
+ */
+export class VolumeUnresponsiveError extends InvalidVolumeError {
+  override readonly code = 'ERR_VOLUME_UNRESPONSIVE';
+
+  constructor(mountPath: string, message?: string, options: VolumeDriverErrorOptions = {}) {
+    super(mountPath, message ?? `The mount ${mountPath} is in use and did not answer in time; it was left alone`, options);
+  }
+}
+
+/**
+ * The disk image may make the hypervisor open something else: not a regular file, or a qcow2
+ * header naming a backing file or data file outside its own directory (OSSA-2024-001).
+ */
+export class UnsafeImageError extends InvalidVolumeError {
+  override readonly code = 'ERR_UNSAFE_IMAGE';
+  /** The image that was refused. */
+  readonly imagePath: string;
+
+  constructor(mountPath: string, imagePath: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(mountPath, message, options);
+    this.imagePath = imagePath;
+  }
+}
+
+/** The mount base can be written by someone who should not (or is a link); nothing was run. */
+export class InsecureMountBaseError extends VolumeDriverError {
+  readonly code = 'ERR_INSECURE_MOUNT_BASE';
+  /** The base directory (or the entry under it) that was refused. */
+  readonly path: string;
+
+  constructor(path: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, options);
+    this.path = path;
+  }
+}
+
 /** The mount command failed, or the mount is still invalid after mounting. */
 export class VolumeMountError extends VolumeDriverError {
   readonly code = 'ERR_VOLUME_MOUNT';

@@ -17,11 +17,14 @@ export {
   CommandNotFoundError,
   CommandTimeoutError,
   InvalidConnectionInfoError,
+  InsecureMountBaseError,
   InvalidVolumeError,
   StaleVolumeMountError,
+  UnsafeImageError,
   VolumeDriverError,
   VolumeMountError,
   VolumeUnmountError,
+  VolumeUnresponsiveError,
 } from './errors.js';
 export type { StaleReason, VolumeDriverErrorOptions } from './errors.js';
 export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './filesystem/file-system-probe.js';
