@@ -1,3 +1,4 @@
+import type { StaleReason } from '../errors.js';
 import type { GuestDiskConfig } from '../libvirt/guest-disk-config.js';
 import type { ConnectionInfo, DiskInfo, InstanceRef } from './connection-info.js';
 
@@ -5,6 +6,25 @@ import type { ConnectionInfo, DiskInfo, InstanceRef } from './connection-info.js
 export interface VolumeOperationOptions {
   /** Abort the operation: a running command is killed and the call rejects with `AbortError`. */
   signal?: AbortSignal;
+  /**
+   * Repair a hung mount even while it is in use (attachments recorded, or files open). Its
+   * guests lose their disk: every I/O on the old mount fails. An explicit operator act, never
+   * the default.
+   * @default false
+   */
+  forceRepair?: boolean;
+}
+
+/** What {@link VolumeDriver.connectVolume} did. */
+export interface ConnectResult {
+  /** Where the share is mounted. */
+  mountPath: string;
+  /** The disk image to hand to libvirt. */
+  devicePath: string;
+  /** `mounted`: nothing was mounted before. `reused`: a healthy mount was there. `repaired`: a stale or hung mount was replaced. */
+  action: 'mounted' | 'reused' | 'repaired';
+  /** For a repair: why the mount that was there was replaced. */
+  staleReason?: StaleReason;
 }
 
 /** What {@link VolumeDriver.disconnectVolume} did with the shared mount. */
@@ -16,8 +36,9 @@ export type DisconnectResult = {
    * attachments remain, so the share stays. `not-mounted`: nothing of ours was mounted there.
    * `busy`: the last attachment went, but the kernel refused the unmount because something
    * still holds files open; the share stays and a later disconnect or connect deals with it.
+   * `not-attached`: this attachment was never recorded, and others remain on the share.
    */
-  reason: 'unmounted' | 'in-use' | 'not-mounted' | 'busy';
+  reason: 'unmounted' | 'in-use' | 'not-mounted' | 'busy' | 'not-attached';
 };
 
 /**
@@ -36,7 +57,7 @@ export abstract class VolumeDriver {
    * @throws {@link InvalidConnectionInfoError} bad or dangerous input; nothing was run
    * @throws {@link VolumeMountError} the share could not be mounted, or is not valid afterwards
    */
-  abstract connectVolume(ci: ConnectionInfo, instance: InstanceRef, options?: VolumeOperationOptions): Promise<void>;
+  abstract connectVolume(ci: ConnectionInfo, instance: InstanceRef, options?: VolumeOperationOptions): Promise<ConnectResult>;
 
   /**
    * Releases the volume for `instance`.

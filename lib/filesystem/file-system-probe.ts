@@ -88,6 +88,11 @@ export interface FileSystemProbe {
    * stuck on a hung client then fails with `ECONNABORTED`.
    */
   abortFuseConnection?(minor: number): Promise<FuseAbortResult>;
+  /**
+   * How many processes hold files open (or their working directory) under a path, read from
+   * `/proc` without touching the mount itself, so it answers on a hung mount too.
+   */
+  countOpenFilesUnder?(path: string): Promise<number>;
 }
 
 /** What {@link FileSystemProbe.abortFuseConnection} did. */

@@ -100,7 +100,7 @@ describe('docs/', () => {
           const instance = { uuid: '0cb3ba7a-2b09-4b0a-9f55-3b4b7c1f2e11' };
           await driver.connectVolume(ci, instance);
           host.stats.set(driver.getMountPath(ci), { errno: 'ETIMEDOUT' });
-          await driver.connectVolume(ci, instance); // hung: fusectl, umount -l, mount
+          await driver.connectVolume(ci, instance, { forceRepair: true }); // hung: fusectl, umount -l, mount
           await driver.disconnectVolume(ci, instance); // umount
         }
         return host.commands;

@@ -325,11 +325,12 @@ describe('QuobyteVolumeDriver', () => {
       expect(await driver.listAttachments()).to.have.property('size', 0);
     });
 
-    it('refuses a disk image that is a symbolic link on a share it has just mounted', async () => {
+    it('refuses a disk image that is a symbolic link on a share it has just mounted, and unmounts that share again', async () => {
       host.lstats.set(`${MOUNT_PATH}/${NAME}`, { size: 11, mode: 0o120777, uid: 0, gid: 0, isFile: false, isDirectory: false, isSymbolicLink: true });
       const driver = makeDriver(host);
       await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(InvalidVolumeError, /symbolic link/);
-      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`, `umount ${MOUNT_PATH}`]);
+      expect(host.mounts).to.deep.equal([]);
       expect(await driver.listAttachments()).to.have.property('size', 0);
     });
 

@@ -20,7 +20,7 @@ import sinon from 'sinon';
 import type { CommandRunner } from '../../lib/commands/command-runner.js';
 import type { ConnectionData, ConnectionInfo, InstanceRef } from '../../lib/drivers/connection-info.js';
 import type { FileSystemVolumeDriver } from '../../lib/drivers/file-system-volume-driver.js';
-import { InvalidConnectionInfoError, InvalidVolumeError, VolumeMountError } from '../../lib/errors.js';
+import { InvalidConnectionInfoError, InvalidVolumeError, VolumeMountError, VolumeUnresponsiveError } from '../../lib/errors.js';
 import type { FileSystemProbe } from '../../lib/filesystem/file-system-probe.js';
 import { formatDiskXml } from '../../lib/libvirt/format-disk-xml.js';
 import { FakeHost } from '../support/fake-host.js';
@@ -150,10 +150,30 @@ export function describeVolumeDriverContract(name: string, setup: VolumeDriverCo
         expect((await driver.inspectMount(mountPath)).state).to.equal('healthy');
       });
 
-      it('detaches a hung mount lazily, never with a plain umount (which would hang too)', async () => {
+      it('detaches a hung mount nobody uses lazily, never with a plain umount (which would hang too)', async () => {
+        await driver.connectVolume(ci(), GUEST_A);
+        await driver.restoreAttachments([]);
+        host.stats.set(mountPath, { errno: 'ETIMEDOUT' });
+        expect(await driver.connectVolume(ci(), GUEST_B)).to.include({ action: 'repaired', staleReason: 'unresponsive' });
+        expect(host.argv.filter((argv) => argv.startsWith('umount'))).to.deep.equal([`umount -l ${mountPath}`]);
+        expect(host.mounts).to.have.length(1);
+      });
+
+      it('leaves a hung mount in use alone (slow is not dead): VolumeUnresponsiveError, nothing run, nothing recorded', async () => {
         await driver.connectVolume(ci(), GUEST_A);
         host.stats.set(mountPath, { errno: 'ETIMEDOUT' });
-        await driver.connectVolume(ci(), GUEST_B);
+        const before = host.commands.length;
+        await expect(driver.connectVolume(ci(), GUEST_B)).to.be.rejectedWith(VolumeUnresponsiveError);
+        expect(host.commands.slice(before)).to.deep.equal([]);
+        expect(host.aborted).to.deep.equal([]);
+        expect(host.mounts).to.have.length(1);
+        expect([...(await driver.listAttachments()).values()].flat()).to.have.length(1);
+      });
+
+      it('repairs a hung mount in use only when forced, lazily', async () => {
+        await driver.connectVolume(ci(), GUEST_A);
+        host.stats.set(mountPath, { errno: 'ETIMEDOUT' });
+        expect(await driver.connectVolume(ci(), GUEST_B, { forceRepair: true })).to.include({ action: 'repaired' });
         expect(host.argv.filter((argv) => argv.startsWith('umount'))).to.deep.equal([`umount -l ${mountPath}`]);
         expect(host.mounts).to.have.length(1);
       });

@@ -44,6 +44,8 @@ export class FakeHost {
   readonly paths = new Set<string>();
   readonly commands: Command[] = [];
   readonly aborted: number[] = [];
+  /** Processes holding files open under a path (what `/proc` would show). */
+  readonly openFiles = new Map<string, number>();
   /** Paths whose plain `umount` fails as busy. */
   readonly busy = new Set<string>();
   /** Paths whose plain `umount` hangs until the timeout (a hung FUSE mount). */
@@ -91,6 +93,7 @@ export class FakeHost {
         this.aborted.push(minor);
         return Promise.resolve('aborted');
       }),
+      countOpenFilesUnder: sinon.spy((path: string) => Promise.resolve(this.openFiles.get(path) ?? 0)),
     };
   }
 

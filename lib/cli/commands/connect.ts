@@ -10,7 +10,7 @@ import {
   buildInstanceRef,
   type VolumeOptions,
 } from '../connection-options.js';
-import { formatPlan, planConnect } from '../dry-run-plan.js';
+import { formatPlanOrThrow } from '../../plans/format-plan.js';
 
 /** Options of `connect` and `disconnect`. */
 export interface AttachOptions extends VolumeOptions {
@@ -54,20 +54,13 @@ export function registerConnectCommand(program: Command, deps: RunCliOptions): v
   const command = program.command('connect').description('mount a volume\'s export and record the attachment');
   addAttachOptions(command);
   command.action(async () => {
-    const { options, driver, probe, store, ci, instance } = openAttachInvocation(command, deps);
+    const { options, driver, ci, instance } = openAttachInvocation(command, deps);
     if (options.dryRun === true) {
-      deps.stdout.write(formatPlan(await planConnect({ driver, probe, store }, ci, instance)));
+      deps.stdout.write(formatPlanOrThrow((await driver.planConnect(ci, instance)).steps));
       return;
     }
-    const { mountPath, devicePath } = driver.resolveVolume(ci);
-    const before = await driver.inspectMount(mountPath);
-    await driver.connectVolume(ci, instance);
-    const what =
-      before.state === 'healthy'
-        ? `reused ${mountPath}`
-        : before.state === 'stale'
-          ? `remounted ${mountPath} (was stale: ${before.reason})`
-          : `mounted ${mountPath}`;
+    const { mountPath, devicePath, action, staleReason } = await driver.connectVolume(ci, instance);
+    const what = action === 'repaired' ? `remounted ${mountPath} (was stale: ${staleReason ?? 'unknown'})` : `${action} ${mountPath}`;
     deps.stdout.write(`${what}, device ${devicePath}\n`);
   });
 }

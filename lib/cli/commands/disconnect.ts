@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RunCliOptions } from '../cli-context.js';
-import { formatPlan, planDisconnect } from '../dry-run-plan.js';
+import { formatPlanOrThrow } from '../../plans/format-plan.js';
 import { addAttachOptions, openAttachInvocation } from './connect.js';
 
 /**
@@ -11,9 +11,9 @@ export function registerDisconnectCommand(program: Command, deps: RunCliOptions)
   const command = program.command('disconnect').description('drop an attachment and unmount the export when it was the last');
   addAttachOptions(command);
   command.action(async () => {
-    const { options, driver, probe, store, ci, instance } = openAttachInvocation(command, deps);
+    const { options, driver, ci, instance } = openAttachInvocation(command, deps);
     if (options.dryRun === true) {
-      deps.stdout.write(formatPlan(await planDisconnect({ driver, probe, store }, ci, instance)));
+      deps.stdout.write(formatPlanOrThrow((await driver.planDisconnect(ci, instance)).steps));
       return;
     }
     const { mountPath } = driver.resolveVolume(ci);

@@ -178,17 +178,26 @@ describe('libvirt-volume connect', () => {
       host.stats.set(MOUNT_PATH, { errno: 'ENOTCONN' });
       const result = await runCaptured([...attachArgs('connect', state), '--dry-run'], onHost(host));
       expect(result.stdout).to.equal(
-        [`would run: umount ${MOUNT_PATH}`, `would run: ${MOUNT}`, `would record attachment: ${INSTANCE}/${NAME} on ${MOUNT_PATH}`, ''].join('\n'),
+        [
+          `would run: umount ${MOUNT_PATH} (if it fails: umount -l ${MOUNT_PATH})`,
+          `would run: ${MOUNT}`,
+          `would record attachment: ${INSTANCE}/${NAME} on ${MOUNT_PATH}`,
+          '',
+        ].join('\n'),
       );
       expectNothingDone();
       expect(host.isMounted(MOUNT_PATH)).to.be.true;
     });
 
-    it('prints a lazy unmount for a hung mount (ETIMEDOUT)', async () => {
-      host.addQuobyteMount(MOUNT_PATH, `quobyte@${NORMALISED}`);
+    it('prints the FUSE abort and a lazy unmount for a hung mount nobody uses (ETIMEDOUT)', async () => {
+      const { device = '' } = host.addQuobyteMount(MOUNT_PATH, `quobyte@${NORMALISED}`);
       host.stats.set(MOUNT_PATH, { errno: 'ETIMEDOUT' });
       const result = await runCaptured([...attachArgs('connect', state), '--dry-run'], onHost(host));
-      expect(result.stdout.split('\n').slice(0, 2)).to.deep.equal([`would run: umount -l ${MOUNT_PATH}`, `would run: ${MOUNT}`]);
+      expect(result.stdout.split('\n').slice(0, 3)).to.deep.equal([
+        `would abort the FUSE connection ${device.slice(2)} of ${MOUNT_PATH} (mounting fusectl first where it is missing)`,
+        `would run: umount -l ${MOUNT_PATH}`,
+        `would run: ${MOUNT}`,
+      ]);
       expectNothingDone();
       expect(host.aborted).to.be.empty;
     });

@@ -135,12 +135,22 @@ describe('libvirt-volume disconnect', () => {
       expectNothingDone();
     });
 
-    it('prints a plain unmount for a stale mount (ENOTCONN) and a lazy one for a hung mount (ETIMEDOUT)', async () => {
+    it('prints a plain unmount for a stale mount (ENOTCONN) and the FUSE abort with a lazy one for a hung mount (ETIMEDOUT)', async () => {
       host.addQuobyteMount(MOUNT_PATH, `quobyte@${NORMALISED}`);
       host.stats.set(MOUNT_PATH, { errno: 'ENOTCONN' });
-      expect(await dryRun()).to.equal([`would run: umount ${MOUNT_PATH}`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'));
+      expect(await dryRun()).to.equal(
+        [`would run: umount ${MOUNT_PATH} (if it fails: umount -l ${MOUNT_PATH})`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'),
+      );
       host.stats.set(MOUNT_PATH, { errno: 'ETIMEDOUT' });
-      expect(await dryRun()).to.equal([`would run: umount -l ${MOUNT_PATH}`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'));
+      const minor = (host.mounts[0]?.device ?? '').slice(2);
+      expect(await dryRun()).to.equal(
+        [
+          `would abort the FUSE connection ${minor} of ${MOUNT_PATH} (mounting fusectl first where it is missing)`,
+          `would run: umount -l ${MOUNT_PATH}`,
+          `would remove directory: ${MOUNT_PATH}`,
+          '',
+        ].join('\n'),
+      );
       expectNothingDone();
       expect(host.aborted).to.be.empty;
     });

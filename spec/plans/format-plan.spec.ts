@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { formatCommand, formatPlan } from '../../lib/cli/dry-run-plan.js';
+import { formatCommand, formatPlan } from '../../lib/plans/format-plan.js';
 
-describe('dry-run plan', () => {
+describe('format-plan', () => {
   describe('formatCommand()', () => {
     it('prints plain words as they are', () => {
       expect(formatCommand({ file: 'mount.quobyte', args: ['--disable-xattrs', 'reg:7861,reg2/vol', '/var/lib/nova/mnt/abc'] })).to.equal(
@@ -19,11 +19,11 @@ describe('dry-run plan', () => {
       expect(
         formatPlan([
           { kind: 'create-directory', path: '/m/a' },
-          { kind: 'run', command: { file: 'umount', args: ['-l', '/m/a'] } },
+          { kind: 'run', purpose: 'lazy-unmount', command: { file: 'umount', args: ['-l', '/m/a'] } },
           { kind: 'remove-directory', path: '/m/a' },
           { kind: 'record-attachment', id: 'i/v', mountPath: '/m/a' },
           { kind: 'remove-attachment', id: 'i/v', mountPath: '/m/a' },
-          { kind: 'nothing-to-run', why: 'because' },
+          { kind: 'nothing-to-do', why: 'because' },
         ]),
       ).to.equal(
         [

@@ -1,0 +1,70 @@
+/**
+ * The fast path: a mount validated moments ago that is still the same device and still looks
+ * right needs no mount-table read and no child process.
+ *
+ * @module
+ */
+import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
+import type { MountJudge } from './mount-inspector.js';
+
+/** A validated mount remembered for the fast path. */
+interface Fingerprint {
+  dev: number;
+  validatedAt: number;
+  /** Disk images on this mount already seen to be regular files, not links. */
+  checkedImages: Set<string>;
+}
+
+/** Mounts validated recently, per mount path. */
+export class FastPath {
+  readonly #fingerprints = new Map<string, Fingerprint>();
+  readonly #probe: FileSystemProbe;
+  readonly #judge: MountJudge;
+  readonly #revalidateAfterMs: number;
+  readonly #probeTimeoutMs: number;
+
+  constructor(probe: FileSystemProbe, judge: MountJudge, revalidateAfterMs: number, probeTimeoutMs: number) {
+    this.#probe = probe;
+    this.#judge = judge;
+    this.#revalidateAfterMs = revalidateAfterMs;
+    this.#probeTimeoutMs = probeTimeoutMs;
+  }
+
+  /** The mount validated before is still there (same device, still a healthy root). */
+  async stillHealthy(mountPath: string): Promise<boolean> {
+    const fingerprint = this.#fingerprints.get(mountPath);
+    if (fingerprint === undefined) return false;
+    if (Date.now() - fingerprint.validatedAt < this.#revalidateAfterMs) {
+      try {
+        const stat = await this.#probe.stat(mountPath, { timeoutMs: this.#probeTimeoutMs });
+        // A new mount gets a new anonymous device; a vanished one shows the parent's device.
+        if (stat.dev === fingerprint.dev && stat.isDirectory && this.#judge.checkMountRoot(stat) === undefined) return true;
+      } catch {
+        // In doubt: the full check decides.
+      }
+    }
+    this.#fingerprints.delete(mountPath);
+    return false;
+  }
+
+  /** Remembers a mount just found healthy. */
+  remember(mountPath: string, stat: PathStat): void {
+    if (stat.dev === undefined || this.#revalidateAfterMs === 0) return;
+    this.#fingerprints.set(mountPath, { dev: stat.dev, validatedAt: Date.now(), checkedImages: new Set() });
+  }
+
+  /** Forgets a mount about to change. */
+  forget(mountPath: string): void {
+    this.#fingerprints.delete(mountPath);
+  }
+
+  /** Whether an image on a remembered mount was already checked. */
+  imageChecked(mountPath: string, devicePath: string): boolean {
+    return this.#fingerprints.get(mountPath)?.checkedImages.has(devicePath) === true;
+  }
+
+  /** Notes an image as checked for as long as its mount is remembered. */
+  markImageChecked(mountPath: string, devicePath: string): void {
+    this.#fingerprints.get(mountPath)?.checkedImages.add(devicePath);
+  }
+}
