@@ -2,41 +2,31 @@ import { createHash } from 'node:crypto';
 import type { AttachmentStore, AttachmentTable } from '../attachments/attachment-store.js';
 import { MemoryAttachmentStore } from '../attachments/memory-attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
-import { throwIfAborted } from '../commands/abort-error.js';
 import { ExecaCommandRunner } from '../commands/execa-command-runner.js';
-import { InvalidConnectionInfoError, InvalidVolumeError, type StaleReason } from '../errors.js';
+import { InvalidConnectionInfoError, type StaleReason } from '../errors.js';
 import type { FileSystemProbe, MountEntry, PathStat } from '../filesystem/file-system-probe.js';
 import { NodeFileSystemProbe } from '../filesystem/node-file-system-probe.js';
 import { buildGuestDiskConfig } from '../libvirt/build-guest-disk-config.js';
 import type { GuestDiskConfig } from '../libvirt/guest-disk-config.js';
-import { decideConnect } from '../plans/decide-connect.js';
-import { decideDisconnect } from '../plans/decide-disconnect.js';
 import type { MountHealth } from '../plans/observation.js';
 import type { ConnectPlan, DisconnectPlan, MountCommands } from '../plans/plan-step.js';
 import { checkDiskInfo } from './check-disk-info.js';
 import type { ConnectionInfo, DiskInfo, InstanceRef } from './connection-info.js';
 import { detectSystemd } from './detect-systemd.js';
-import { imageSize } from './disk-image.js';
 import { checkDriverOptions, joinPath, type CheckedDriverOptions, type FileSystemVolumeDriverOptions } from './driver-options.js';
 import { FastPath } from './fast-path.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { mountCommands } from './mount-commands.js';
+import { MountManager, type MountRequest } from './mount-manager.js';
 import { MountInspector } from './mount-inspector.js';
-import { observeMount, type ObserveContext } from './observe-mount.js';
-import { applyConnectPlan, applyDisconnectPlan, type ApplyContext } from './plan-applier.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 import { attachmentIdOf, validateConnectionInfo } from './validate-connection-info.js';
+import { waitForSize } from './wait-for-size.js';
 import { VolumeDriver, type ConnectResult, type DisconnectResult, type VolumeOperationOptions } from './volume-driver.js';
 
 export type { FileSystemVolumeDriverOptions } from './driver-options.js';
 export type { MountHealth } from '../plans/observation.js';
 export type { ResolvedVolume } from './resolved-volume.js';
 export { foreignMountError } from '../plans/decide-connect.js';
-
-/** How a plan is worked out: with the fast path (a real operation) or without (a dry run). */
-interface PlanHow {
-  fast: boolean;
-  commands: MountCommands;
-}
 
 /**
  * The shared machinery of every driver that mounts a network file system and hands libvirt a
@@ -63,9 +53,8 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   /** How long a `stat` of a mount may take before the mount counts as hung, in milliseconds. */
   protected readonly probeTimeoutMs: number;
   #systemd: Promise<boolean> | undefined;
-  readonly #locks = new KeyedMutex();
-  readonly #fastPath: FastPath;
   readonly #inspector: MountInspector;
+  readonly #manager: MountManager;
 
   /** @throws TypeError when an option has the wrong type or range. */
   constructor(options: FileSystemVolumeDriverOptions) {
@@ -78,8 +67,16 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     this.attachments = options.attachments ?? new MemoryAttachmentStore();
     // The backend's methods are looked up at call time: subclasses are constructed after us.
     const judge = { isOwnMount: (entry: MountEntry) => this.isOwnMount(entry), checkMountRoot: (stat: PathStat) => this.checkMountRoot(stat) };
-    this.#fastPath = new FastPath(this.probe, judge, this.#options.revalidateAfterMs, this.probeTimeoutMs);
     this.#inspector = new MountInspector(this.probe, judge, this.#options.mountPointBase, this.probeTimeoutMs);
+    this.#manager = new MountManager({
+      runner: this.runner,
+      probe: this.probe,
+      store: this.attachments,
+      inspector: this.#inspector,
+      fastPath: new FastPath(this.probe, judge, this.#options.revalidateAfterMs, this.probeTimeoutMs),
+      commandTimeoutMs: this.commandTimeoutMs,
+      probeTimeoutMs: this.probeTimeoutMs,
+    });
   }
 
   // ---- what a backend supplies -------------------------------------------------------------
@@ -167,16 +164,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
    * @throws {@link VolumeUnmountError} a stale mount could not be removed
    */
   override async connectVolume(ci: ConnectionInfo, instance: InstanceRef, options: VolumeOperationOptions = {}): Promise<ConnectResult> {
-    const volume = this.resolveVolume(ci);
-    const attachmentId = attachmentIdOf(ci, instance);
-    throwIfAborted(options.signal);
-    return this.#locks.runExclusive(volume.mountPath, async () => {
-      throwIfAborted(options.signal);
-      const commands = await this.#commandsFor(volume);
-      const plan = await this.#planConnect(volume, attachmentId, options, { fast: true, commands });
-      const action = await applyConnectPlan(this.#applyContext(volume, commands, options.signal), plan.steps, plan.action);
-      return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
-    });
+    return this.#manager.connect(await this.#request(ci, instance), options);
   }
 
   /**
@@ -188,15 +176,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
    * @throws {@link VolumeUnmountError} the unmount failed for a reason other than busy
    */
   override async disconnectVolume(ci: ConnectionInfo, instance: InstanceRef, options: VolumeOperationOptions = {}): Promise<DisconnectResult> {
-    const volume = this.resolveVolume(ci);
-    const attachmentId = attachmentIdOf(ci, instance);
-    throwIfAborted(options.signal);
-    return this.#locks.runExclusive(volume.mountPath, async () => {
-      const commands = await this.#commandsFor(volume);
-      const plan = await this.#planDisconnect(volume, attachmentId, options, { fast: true, commands });
-      const reason = await applyDisconnectPlan(this.#applyContext(volume, commands, options.signal), plan.steps, plan.reason);
-      return { unmounted: reason === 'unmounted', reason };
-    });
+    return this.#manager.disconnect(await this.#request(ci, instance), options);
   }
 
   /**
@@ -204,8 +184,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
    * @throws {@link InvalidConnectionInfoError} bad input
    */
   async planConnect(ci: ConnectionInfo, instance: InstanceRef, options: VolumeOperationOptions = {}): Promise<ConnectPlan> {
-    const volume = this.resolveVolume(ci);
-    return this.#planConnect(volume, attachmentIdOf(ci, instance), options, { fast: false, commands: await this.#commandsFor(volume) });
+    return this.#manager.planConnect(await this.#request(ci, instance), options);
   }
 
   /**
@@ -213,8 +192,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
    * @throws {@link InvalidConnectionInfoError} bad input
    */
   async planDisconnect(ci: ConnectionInfo, instance: InstanceRef, options: VolumeOperationOptions = {}): Promise<DisconnectPlan> {
-    const volume = this.resolveVolume(ci);
-    return this.#planDisconnect(volume, attachmentIdOf(ci, instance), options, { fast: false, commands: await this.#commandsFor(volume) });
+    return this.#manager.planDisconnect(await this.#request(ci, instance), options);
   }
 
   /**
@@ -229,15 +207,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     if (!Number.isSafeInteger(requestedSize) || requestedSize < 0) {
       throw new InvalidConnectionInfoError('requestedSize', `must be a non-negative integer, got ${String(requestedSize)}`);
     }
-    const deadline = Date.now() + this.commandTimeoutMs;
-    for (;;) {
-      const size = await imageSize(this.probe, volume, ci.data.format ?? 'raw', this.probeTimeoutMs);
-      if (size >= requestedSize) return size;
-      if (Date.now() >= deadline) {
-        throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is ${size} bytes, less than the requested ${requestedSize}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    return waitForSize(this.probe, volume, ci.data.format ?? 'raw', requestedSize, { timeoutMs: this.commandTimeoutMs, probeTimeoutMs: this.probeTimeoutMs });
   }
 
   /**
@@ -285,46 +255,19 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
 
   /** Mount paths with a lock held or awaited (empty when the driver is idle). */
   get activeLockCount(): number {
-    return this.#locks.size;
+    return this.#manager.activeLockCount;
   }
 
   // ---- internals ----------------------------------------------------------------------------
 
   async #commandsFor(volume: ResolvedVolume): Promise<MountCommands> {
-    const command = this.buildMountCommand(volume.export, volume.mountPath);
-    // A FUSE client forked by the agent lives in the agent's cgroup, and systemd kills it when
-    // the agent's unit stops or restarts, leaving a dead mount (Nova bug 1530866). A transient
-    // scope of its own keeps it alive. No `--user` (Nova bug 1756823).
-    const mount = (await this.usesSystemd()) ? { file: 'systemd-run', args: ['--scope', command.file, ...command.args] } : command;
-    return { mount, unmount: (lazy) => ({ file: 'umount', args: lazy ? ['-l', volume.mountPath] : [volume.mountPath] }) };
+    return mountCommands(this.buildMountCommand(volume.export, volume.mountPath), volume.mountPath, await this.usesSystemd());
   }
 
-  #observeContext(): ObserveContext {
-    return { probe: this.probe, store: this.attachments, inspector: this.#inspector, fastPath: this.#fastPath };
-  }
-
-  async #planConnect(volume: ResolvedVolume, attachmentId: string, options: VolumeOperationOptions, how: PlanHow): Promise<ConnectPlan> {
-    const observation = await observeMount(this.#observeContext(), volume, attachmentId, { operation: 'connect', fast: how.fast });
-    return decideConnect(observation, { forceRepair: options.forceRepair === true }, how.commands);
-  }
-
-  async #planDisconnect(volume: ResolvedVolume, attachmentId: string, options: VolumeOperationOptions, how: PlanHow): Promise<DisconnectPlan> {
-    const observation = await observeMount(this.#observeContext(), volume, attachmentId, { operation: 'disconnect', fast: how.fast });
-    return decideDisconnect(observation, { forceRepair: options.forceRepair === true }, how.commands);
-  }
-
-  #applyContext(volume: ResolvedVolume, commands: MountCommands, signal: AbortSignal | undefined): ApplyContext {
-    return {
-      volume,
-      commands,
-      runner: this.runner,
-      probe: this.probe,
-      store: this.attachments,
-      inspector: this.#inspector,
-      fastPath: this.#fastPath,
-      commandTimeoutMs: this.commandTimeoutMs,
-      probeTimeoutMs: this.probeTimeoutMs,
-      signal,
-    };
+  /** Checks the input before anything runs, then works out the commands. */
+  async #request(ci: ConnectionInfo, instance: InstanceRef): Promise<MountRequest> {
+    const volume = this.resolveVolume(ci);
+    const attachmentId = attachmentIdOf(ci, instance);
+    return { volume, attachmentId, commands: await this.#commandsFor(volume) };
   }
 }

@@ -2,6 +2,7 @@ import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, t
 import { performance } from 'node:perf_hooks';
 import { dirname } from 'node:path';
 import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
+import { countOpenFilesUnder } from './count-open-files.js';
 import { parseMountInfo } from './parse-mount-info.js';
 
 /** Options for {@link NodeFileSystemProbe}. */
@@ -149,6 +150,11 @@ export class NodeFileSystemProbe implements FileSystemProbe {
    * Aborts the FUSE connection with this minor device number: every request stuck on it fails
    * at once with `ECONNABORTED`, which frees the threads a hung client holds.
    */
+  /** Processes holding files under `path`, from `/proc` alone (answers on a hung mount too). */
+  countOpenFilesUnder(path: string): Promise<number> {
+    return countOpenFilesUnder(path);
+  }
+
   abortFuseConnection(minor: number): Promise<FuseAbortResult> {
     const abortFile = `${this.#fuseConnectionsPath}/${minor}/abort`;
     try {

@@ -99,7 +99,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     store = new MemoryAttachmentStore();
   });
 
-  afterEach(() => host.cleanUp());
+  afterEach(() => { host.cleanUp(); });
 
   const mountPath = (): string => makeDriver().driver.getMountPath(VOLUME);
 

@@ -1,0 +1,19 @@
+/**
+ * The commands one export is mounted and unmounted with: the backend's own mount command,
+ * wrapped in `systemd-run --scope` where systemd runs, and `umount`.
+ *
+ * @module
+ */
+import type { Command } from '../commands/command-runner.js';
+import type { MountCommands } from '../plans/plan-step.js';
+
+/** The commands for one mount path. */
+export function mountCommands(mount: Command, mountPath: string, systemd: boolean): MountCommands {
+  // A FUSE client forked by the agent lives in the agent's cgroup, and systemd kills it when
+  // the agent's unit stops or restarts, leaving a dead mount (Nova bug 1530866). A transient
+  // scope of its own keeps it alive. No `--user` (Nova bug 1756823).
+  return {
+    mount: systemd ? { file: 'systemd-run', args: ['--scope', mount.file, ...mount.args] } : mount,
+    unmount: (lazy) => ({ file: 'umount', args: lazy ? ['-l', mountPath] : [mountPath] }),
+  };
+}
