@@ -6,7 +6,7 @@ export { ExecaCommandRunner } from './commands/execa-command-runner.js';
 export type { ExecaCommandRunnerOptions } from './commands/execa-command-runner.js';
 export type { ConnectionData, ConnectionInfo, DiskInfo, InstanceRef, QosSpecs } from './drivers/connection-info.js';
 export { FileSystemVolumeDriver } from './drivers/file-system-volume-driver.js';
-export type { FileSystemVolumeDriverOptions, MountHealth, ResolvedVolume } from './drivers/file-system-volume-driver.js';
+export type { FileSystemVolumeDriverOptions, MountHealth, ReconcileOptions, ReconcileReport, ResolvedVolume } from './drivers/file-system-volume-driver.js';
 export { QuobyteVolumeDriver } from './drivers/quobyte-volume-driver.js';
 export type { QuobyteVolumeDriverOptions } from './drivers/quobyte-volume-driver.js';
 export { VolumeDriver } from './drivers/volume-driver.js';

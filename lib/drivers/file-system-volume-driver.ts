@@ -1,11 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { AttachmentStore, AttachmentTable } from '../attachments/attachment-store.js';
-import { MemoryAttachmentStore } from '../attachments/memory-attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
-import { ExecaCommandRunner } from '../commands/execa-command-runner.js';
 import { InvalidConnectionInfoError, type StaleReason } from '../errors.js';
 import type { FileSystemProbe, MountEntry, PathStat } from '../filesystem/file-system-probe.js';
-import { NodeFileSystemProbe } from '../filesystem/node-file-system-probe.js';
 import { buildGuestDiskConfig } from '../libvirt/build-guest-disk-config.js';
 import type { GuestDiskConfig } from '../libvirt/guest-disk-config.js';
 import type { MountHealth } from '../plans/observation.js';
@@ -13,11 +10,12 @@ import type { ConnectPlan, DisconnectPlan, MountCommands } from '../plans/plan-s
 import { checkDiskInfo } from './check-disk-info.js';
 import type { ConnectionInfo, DiskInfo, InstanceRef } from './connection-info.js';
 import { detectSystemd } from './detect-systemd.js';
-import { checkDriverOptions, joinPath, type CheckedDriverOptions, type FileSystemVolumeDriverOptions } from './driver-options.js';
-import { FastPath } from './fast-path.js';
+import { assembleDriverParts } from './driver-parts.js';
+import { joinPath, type CheckedDriverOptions, type FileSystemVolumeDriverOptions } from './driver-options.js';
 import { mountCommands } from './mount-commands.js';
-import { MountManager, type MountRequest } from './mount-manager.js';
-import { MountInspector } from './mount-inspector.js';
+import type { MountManager, MountRequest } from './mount-manager.js';
+import { reconcileMounts, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
+import type { MountInspector, MountJudge } from './mount-inspector.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 import { attachmentIdOf, validateConnectionInfo } from './validate-connection-info.js';
 import { waitForSize } from './wait-for-size.js';
@@ -26,6 +24,7 @@ import { VolumeDriver, type ConnectResult, type DisconnectResult, type VolumeOpe
 export type { FileSystemVolumeDriverOptions } from './driver-options.js';
 export type { MountHealth } from '../plans/observation.js';
 export type { ResolvedVolume } from './resolved-volume.js';
+export type { ReconcileOptions, ReconcileReport } from './reconcile.js';
 export { foreignMountError } from '../plans/decide-connect.js';
 
 /**
@@ -42,11 +41,11 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   protected abstract readonly driverVolumeType: string;
 
   readonly #options: CheckedDriverOptions;
-  /** How commands run: the `runner` option, or an {@link ExecaCommandRunner}. */
+  /** How commands run: the `runner` option, or an `ExecaCommandRunner`. */
   protected readonly runner: CommandRunner;
-  /** How the host is looked at: the `probe` option, or a {@link NodeFileSystemProbe}. */
+  /** How the host is looked at: the `probe` option, or a `NodeFileSystemProbe`. */
   protected readonly probe: FileSystemProbe;
-  /** Who uses which mount point: the `attachments` option, or a {@link MemoryAttachmentStore}. */
+  /** Who uses which mount point: the `attachments` option, or the default store. */
   protected readonly attachments: AttachmentStore;
   /** Timeout of each mount and unmount command, in milliseconds. */
   protected readonly commandTimeoutMs: number;
@@ -55,28 +54,17 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   #systemd: Promise<boolean> | undefined;
   readonly #inspector: MountInspector;
   readonly #manager: MountManager;
+  readonly #judge: MountJudge;
 
   /** @throws TypeError when an option has the wrong type or range. */
   constructor(options: FileSystemVolumeDriverOptions) {
     super();
-    this.#options = checkDriverOptions(options);
+    // The backend's methods are looked up at call time: subclasses are constructed after us.
+    this.#judge = { isOwnMount: (entry) => this.isOwnMount(entry), checkMountRoot: (stat) => this.checkMountRoot(stat) };
+    const parts = assembleDriverParts(options, this.#judge);
+    ({ options: this.#options, runner: this.runner, probe: this.probe, store: this.attachments, inspector: this.#inspector, manager: this.#manager } = parts);
     this.commandTimeoutMs = this.#options.commandTimeoutMs;
     this.probeTimeoutMs = this.#options.probeTimeoutMs;
-    this.runner = options.runner ?? new ExecaCommandRunner({ timeoutMs: this.commandTimeoutMs });
-    this.probe = options.probe ?? new NodeFileSystemProbe();
-    this.attachments = options.attachments ?? new MemoryAttachmentStore();
-    // The backend's methods are looked up at call time: subclasses are constructed after us.
-    const judge = { isOwnMount: (entry: MountEntry) => this.isOwnMount(entry), checkMountRoot: (stat: PathStat) => this.checkMountRoot(stat) };
-    this.#inspector = new MountInspector(this.probe, judge, this.#options.mountPointBase, this.probeTimeoutMs);
-    this.#manager = new MountManager({
-      runner: this.runner,
-      probe: this.probe,
-      store: this.attachments,
-      inspector: this.#inspector,
-      fastPath: new FastPath(this.probe, judge, this.#options.revalidateAfterMs, this.probeTimeoutMs),
-      commandTimeoutMs: this.commandTimeoutMs,
-      probeTimeoutMs: this.probeTimeoutMs,
-    });
   }
 
   // ---- what a backend supplies -------------------------------------------------------------
@@ -224,6 +212,27 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
       table.set(mountPath, ids);
     }
     await this.attachments.replaceAll(table);
+  }
+
+  /**
+   * Makes the mount table and the attachment store agree under the base: own mounts no
+   * attachment needs are unmounted (by the decision a last disconnect takes); attachments whose
+   * share is gone, stacked mounts and foreign file systems are reported. Run it when an agent
+   * starts, after {@link restoreAttachments}, and after a crash.
+   */
+  async reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+    return reconcileMounts(
+      {
+        base: this.mountPointBase,
+        store: this.attachments,
+        inspector: this.#inspector,
+        judge: this.#judge,
+        manager: this.#manager,
+        // Reconciliation only unmounts: the mount command is never used.
+        commandsFor: (mountPath) => Promise.resolve(mountCommands({ file: 'mount.unused', args: [] }, mountPath, false)),
+      },
+      options,
+    );
   }
 
   /** The attachment store's contents: mount path → attachment ids. */

@@ -81,6 +81,26 @@ export class MountManager {
     return decideDisconnect(observation, { forceRepair: options.forceRepair === true }, request.commands);
   }
 
+  /**
+   * Unmounts a mount point no attachment needs (reconciliation), by the decision a last
+   * disconnect takes, once per stacked layer. Resolves to `in-use` when an attachment was
+   * recorded meanwhile, `kept` when it could not go (busy, hung with files open).
+   */
+  async release(mountPath: string, commands: MountCommands, options: { dryRun: boolean; layers: number; signal?: AbortSignal }): Promise<'unmounted' | 'kept' | 'in-use'> {
+    const request: MountRequest = { volume: { export: '', mountPath, devicePath: mountPath }, attachmentId: '', commands };
+    return this.#locks.runExclusive(mountPath, async () => {
+      for (let layer = 0; layer < options.layers; layer += 1) {
+        const plan = await this.planDisconnect(request, {});
+        if (plan.reason === 'not-attached' || plan.reason === 'in-use') return 'in-use';
+        if (plan.reason === 'not-mounted') return layer === 0 ? 'kept' : 'unmounted';
+        if (options.dryRun) return plan.reason === 'unmounted' ? 'unmounted' : 'kept';
+        const reason = await applyDisconnectPlan(this.#applyContext(request, options.signal), plan.steps, plan.reason);
+        if (reason !== 'unmounted') return layer === 0 && reason !== 'not-mounted' ? 'kept' : 'unmounted';
+      }
+      return 'unmounted';
+    });
+  }
+
   /** Mount paths with a lock held or awaited. */
   get activeLockCount(): number {
     return this.#locks.size;
