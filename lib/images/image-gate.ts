@@ -136,7 +136,7 @@ export async function checkImage(reader: ImageReader, devicePath: string, format
     checkRegularFile(stat, (why) => refuse(path, why));
     if (next.format === 'raw') break;
   }
-  return virtualSize === undefined ? { backingChain, exists: true } : { backingChain, virtualSize, exists: true };
+  return { backingChain, virtualSize, exists: true };
 }
 
 async function lstatImage(reader: ImageReader, directory: string, path: string): Promise<PathStat | undefined> {
@@ -202,6 +202,6 @@ function backingOf(header: Qcow2Header, refuse: (why: string) => never): Backing
   }
   const format = header.backingFormat;
   if (format === undefined) refuse(`names the backing file ${quoteInput(name)} without its format (create it with -F raw|qcow2)`);
-  if (!FORMATS.has(format as string)) refuse(`gives its backing file the format ${quoteInput(format as string)}; only raw and qcow2 are accepted`);
+  if (!FORMATS.has(format)) refuse(`gives its backing file the format ${quoteInput(format)}; only raw and qcow2 are accepted`);
   return { name, format: format as ImageFormat };
 }

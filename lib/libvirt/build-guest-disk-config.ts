@@ -158,6 +158,7 @@ function buildBackingChain(directory: string, chain: readonly BackingImage[]): G
     if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || name.includes('/')) {
       throw new TypeError(`Expected backingChain[${index}].name to be a file name, got ${quoteInput(name)}`);
     }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers
     if (format !== 'raw' && format !== 'qcow2') {
       throw new TypeError(`Expected backingChain[${index}].format to be "raw" or "qcow2", got ${quoteInput(format)}`);
     }

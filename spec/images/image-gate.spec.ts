@@ -107,7 +107,7 @@ describe('checkImage()', () => {
         { name: 'volume-1.base', format: 'raw' },
       ]);
       // The raw base is never read: what a guest wrote there is data, not a header.
-      expect(reader.readBytes.args.map(([path]) => path)).to.not.include(`${DIR}/volume-1.base`);
+      expect(reader.readBytes.args.map((args) => (args as unknown[])[0])).to.not.include(`${DIR}/volume-1.base`);
     });
 
     it('accepts a version 2 overlay with a backing format extension', async () => {
@@ -208,7 +208,7 @@ describe('checkImage()', () => {
 
     it('refuses an image swapped for another file while it was read', async () => {
       const reader = fakeReader({ 'volume-1': image() });
-      const first = await reader.lstat(TOP) as PathStat;
+      const first: PathStat = await reader.lstat(TOP);
       reader.lstat = sinon.stub().onFirstCall().resolves(first).onSecondCall().resolves({ ...first, ino: 999 });
       await expect(checkImage(reader, TOP, 'qcow2')).to.be.rejectedWith(UnsafeImageError, /replaced while it was inspected/);
     });
