@@ -24,7 +24,8 @@ const INVISIBLE_CONTROLS = /[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\
 export function quoteInput(value: unknown, maxChars: number = QUOTE_MAX_CHARS): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value !== 'string') return `a ${typeof value}`;
+  if (value === undefined) return 'undefined';
+  if (typeof value !== 'string') return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
   let kept = value.length > maxChars ? value.slice(0, maxChars) : value;
   // Never cut a surrogate pair in half.
   if (kept.length < value.length && /[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1);
