@@ -36,6 +36,10 @@ export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptio
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
 export { parseMountInfo } from './filesystem/parse-mount-info.js';
+export { checkImage } from './images/image-gate.js';
+export type { BackingImage, CheckImageOptions, ImageFormat, ImageGateResult, ImageReader } from './images/image-gate.js';
+export { parseQcow2Header } from './images/qcow2-header.js';
+export type { Qcow2Header, Qcow2HeaderResult } from './images/qcow2-header.js';
 export { buildGuestDiskConfig } from './libvirt/build-guest-disk-config.js';
 export type { BuildGuestDiskConfigOptions } from './libvirt/build-guest-disk-config.js';
 export { formatDiskXml } from './libvirt/format-disk-xml.js';
@@ -43,6 +47,7 @@ export { IOTUNE_KEYS } from './libvirt/guest-disk-config.js';
 export type {
   DiskCacheMode,
   DiskIoMode,
+  GuestDiskBackingStore,
   GuestDiskBlockIo,
   GuestDiskConfig,
   GuestDiskDriveAddress,

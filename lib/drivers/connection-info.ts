@@ -18,10 +18,17 @@ export interface ConnectionData {
   /** The disk image file inside the export, one path component (Cinder: `volume-<uuid>`). */
   name: string;
   /**
-   * Image format.
+   * Image format, trusted (the image's own header never decides it). Absent or `null` (Cinder's
+   * `None`) is `raw`.
    * @default 'raw'
    */
-  format?: 'raw' | 'qcow2';
+  format?: 'raw' | 'qcow2' | null;
+  /**
+   * The volume is LUKS-encrypted (Cinder sets it from the volume type's encryption). `getConfig`
+   * then needs the libvirt secret's UUID and refuses without it; the image gate allows a
+   * LUKS-encrypted qcow2 image only then.
+   */
+  encrypted?: boolean;
   /** `ro` adds `<readonly/>`; `rw` adds nothing. */
   access_mode?: 'ro' | 'rw';
   /** `true` (the boolean, not a string) adds `discard="unmap"`. */

@@ -1,6 +1,7 @@
 import type { Command } from '../commands/command-runner.js';
 import { InvalidConnectionInfoError, type StaleReason } from '../errors.js';
 import type { MountEntry, PathStat } from '../filesystem/file-system-probe.js';
+import { quoteInput } from '../text/quote-input.js';
 import { FileSystemVolumeDriver, type FileSystemVolumeDriverOptions } from './file-system-volume-driver.js';
 
 /** Options for {@link QuobyteVolumeDriver}. */
@@ -61,7 +62,7 @@ export class QuobyteVolumeDriver extends FileSystemVolumeDriver {
   /** `host[:port][,host[:port]...]/volume`; so it never starts with `-` and carries no options. */
   protected override checkExport(exportName: string): void {
     if (!EXPORT_SHAPE.test(exportName)) {
-      throw new InvalidConnectionInfoError('data.export', `must look like host[:port][,host[:port]...]/volume, got ${JSON.stringify(exportName)}`);
+      throw new InvalidConnectionInfoError('data.export', `must look like host[:port][,host[:port]...]/volume, got ${quoteInput(exportName)}`);
     }
     for (const [, port] of exportName.matchAll(PORT)) {
       if (Number(port) < 1 || Number(port) > 65_535) {
@@ -81,11 +82,12 @@ export class QuobyteVolumeDriver extends FileSystemVolumeDriver {
   }
 
   /**
-   * Quobyte 2.x and later report type `fuse.quobyte`; older clients a FUSE mount whose source
-   * starts `quobyte@` (sshfs as a user named quobyte does not count).
+   * Quobyte 2.x and later report type `fuse.quobyte`; older clients plain `fuse` with a source
+   * starting `quobyte@`. Another FUSE file system (`fuse.sshfs` as a user named quobyte) whose
+   * source starts `quobyte@` is not ours, and is never unmounted.
    */
   protected override isOwnMount(entry: MountEntry): boolean {
-    return entry.fsType === 'fuse.quobyte' || (entry.source.startsWith('quobyte@') && (entry.fsType === 'fuse' || entry.fsType.startsWith('fuse.')));
+    return entry.fsType === 'fuse.quobyte' || (entry.fsType === 'fuse' && entry.source.startsWith('quobyte@'));
   }
 
   /** A Quobyte mount's root always reports size 0; anything else is a stale mount. */

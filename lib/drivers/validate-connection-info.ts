@@ -1,12 +1,33 @@
 import { InvalidConnectionInfoError } from '../errors.js';
 import { IOTUNE_KEYS } from '../libvirt/guest-disk-config.js';
+import { quoteInput } from '../text/quote-input.js';
 import type { ConnectionInfo } from './connection-info.js';
 
 /** NUL, C0 controls and DEL: never part of a name that reaches argv, a path or XML. */
 // eslint-disable-next-line no-control-regex -- control characters are what is refused
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** A UTF-16 surrogate without its partner: not Unicode text at all (UTF-8 turns it into U+FFFD). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** What XML 1.0 cannot hold besides controls and surrogates: U+FFFE and U+FFFF. */
+const NOT_XML_CHARACTER = /[\uFFFE\uFFFF]/;
 /** Longest file name Linux accepts (NAME_MAX), in bytes. */
 const NAME_MAX_BYTES = 255;
+
+/**
+ * Length caps, in UTF-8 bytes, of the free-text fields (enumerations and decimals have their own
+ * shape). Generous for real input (Cinder ids are 36 characters, Quobyte exports a few registry
+ * addresses and a volume name), small enough that no field can grow a mount table line, an
+ * attachment record or an error message without bound.
+ */
+export const FIELD_MAX_BYTES: Readonly<Record<string, number>> = {
+  'data.export': 1024,
+  'data.name': NAME_MAX_BYTES,
+  'data.volume_id': 255,
+  serial: 255,
+  driver_volume_type: 64,
+  'instance.uuid': NAME_MAX_BYTES,
+};
+const DEFAULT_MAX_BYTES = 255;
 const FORMATS: ReadonlySet<unknown> = new Set(['raw', 'qcow2']);
 const ACCESS_MODES: ReadonlySet<unknown> = new Set(['ro', 'rw']);
 const DECIMAL = /^[0-9]{1,18}$/;
@@ -15,11 +36,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? JSON.stringify(value) : `a ${typeof value}`;
-}
+/** At most a few hundred characters of the input, escaped, on one line. */
+const describe = quoteInput;
 
 function fail(field: string, reason: string): never {
   throw new InvalidConnectionInfoError(field, reason);
@@ -30,11 +48,22 @@ function isAbsent(value: unknown): value is null | undefined {
   return value === undefined || value === null;
 }
 
-/** A string safe for argv, paths and XML: non-empty, no control characters. */
+/**
+ * A string safe for argv, paths and XML: non-empty, within its length cap, well-formed Unicode,
+ * no control characters, nothing XML 1.0 cannot hold. Checked here, before any command runs,
+ * rather than when the XML is written.
+ */
 function checkText(field: string, value: unknown): string {
   if (typeof value !== 'string') fail(field, `must be a string, got ${describe(value)}`);
   if (value === '') fail(field, 'must not be empty');
+  const max = FIELD_MAX_BYTES[field] ?? DEFAULT_MAX_BYTES;
+  // Cheap bound first: a UTF-16 unit is at least one UTF-8 byte.
+  if (value.length > max || Buffer.byteLength(value) > max) fail(field, `must be at most ${max} bytes, got ${describe(value)}`);
+  const surrogate = LONE_SURROGATE.exec(value);
+  if (surrogate !== null) fail(field, `must be well-formed Unicode, has a lone surrogate at index ${surrogate.index}`);
   if (CONTROL_CHARACTERS.test(value)) fail(field, 'must not contain NUL or control characters');
+  const notXml = NOT_XML_CHARACTER.exec(value);
+  if (notXml !== null) fail(field, `must hold only characters XML 1.0 allows, has U+${notXml[0].charCodeAt(0).toString(16).toUpperCase()} at index ${notXml.index}`);
   return value;
 }
 
@@ -46,7 +75,6 @@ export function checkPathComponent(field: string, value: unknown): string {
   const name = checkText(field, value);
   if (name.includes('/')) fail(field, 'must be a single path component (no "/")');
   if (name === '.' || name === '..') fail(field, `must not be "${name}"`);
-  if (Buffer.byteLength(name) > NAME_MAX_BYTES) fail(field, `must be at most ${NAME_MAX_BYTES} bytes`);
   return name;
 }
 
@@ -104,6 +132,7 @@ export function validateConnectionInfo(ci: unknown, driverVolumeType: string): a
     fail('data.access_mode', `must be "ro" or "rw", got ${describe(data.access_mode)}`);
   }
   checkOptionalBoolean('data.discard', data.discard);
+  checkOptionalBoolean('data.encrypted', data.encrypted);
   checkOptionalCount('data.logical_block_size', data.logical_block_size);
   checkOptionalCount('data.physical_block_size', data.physical_block_size);
   checkOptionalText('data.volume_id', data.volume_id);

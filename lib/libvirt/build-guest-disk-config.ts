@@ -5,9 +5,14 @@
  *
  * @module
  */
+import { dirname, join } from 'node:path';
 import type { ConnectionInfo, DiskInfo } from '../drivers/connection-info.js';
+import { InvalidConnectionInfoError } from '../errors.js';
+import type { BackingImage } from '../images/image-gate.js';
+import { quoteInput } from '../text/quote-input.js';
 import {
   IOTUNE_KEYS,
+  type GuestDiskBackingStore,
   type GuestDiskBlockIo,
   type GuestDiskConfig,
   type GuestDiskIotune,
@@ -21,6 +26,14 @@ export interface BuildGuestDiskConfigOptions {
    * `host.find_secret('volume', volume_id)`; here the caller looks it up).
    */
   encryptionSecretUuid?: string;
+  /**
+   * The volume's backing chain as the image gate (`checkImage()`) found it, top first: sibling
+   * file names of the image with their formats. Written as an explicit nested `<backingStore>`
+   * chain; absent or empty writes `<backingStore/>`, so libvirt never follows a backing file
+   * named in an image it was not shown.
+   * @default []
+   */
+  backingChain?: readonly BackingImage[];
   /**
    * Write `<alias name="ua-<volume id>"/>` (Nova 29.0.0 and later). Set `false` for the older
    * XML without it.
@@ -45,13 +58,25 @@ export interface BuildGuestDiskConfigOptions {
  * - A `qos_specs` that is not a plain object, a QoS value that is neither a string nor a finite
  *   number, and a SCSI unit that is not a non-negative integer are ignored.
  *
- * Input is expected to be validated by the caller; this function never throws.
+ * - `<backingStore/>` (or the explicit chain from `options.backingChain`): libvirt is told what
+ *   it may open instead of reading it from a header a tenant wrote (OSSA-2024-001).
+ * - An encrypted volume (`data.encrypted: true`) without `encryptionSecretUuid` is refused;
+ *   Nova writes such a disk without `<encryption>` when it finds no secret, and the guest then
+ *   sees ciphertext or, worse, writes in clear.
+ * - `format` absent or `null` is `raw` (Nova writes no `type` for `null`; libvirt then assumes
+ *   raw too).
+ *
+ * Input is expected to be validated by the caller.
  *
  * @param ci - Connection info as Cinder returns it.
  * @param diskInfo - Where the disk goes in the guest (bus, device name, device type, SCSI unit).
  * @param sourcePath - The image file on the host (the driver's device path).
- * @param options - Encryption secret and alias switch.
+ * @param options - Encryption secret, backing chain and alias switch.
  * @returns A new model; nothing in it is shared with the inputs.
+ * @throws {@link InvalidConnectionInfoError} (field `data.encrypted`) for an encrypted volume
+ *   without a secret
+ * @throws TypeError when `encryptionSecretUuid` is not a UUID or a backing chain entry is not a
+ *   plain file name of format `raw` or `qcow2`
  */
 export function buildGuestDiskConfig(
   ci: ConnectionInfo,
@@ -60,6 +85,13 @@ export function buildGuestDiskConfig(
   options: BuildGuestDiskConfigOptions = {},
 ): GuestDiskConfig {
   const data = ci.data;
+  const secretUuid = options.encryptionSecretUuid;
+  if (secretUuid !== undefined && (typeof secretUuid !== 'string' || !UUID.test(secretUuid))) {
+    throw new TypeError(`Expected encryptionSecretUuid to be a UUID, got ${quoteInput(secretUuid)}`);
+  }
+  if (data.encrypted === true && secretUuid === undefined) {
+    throw new InvalidConnectionInfoError('data.encrypted', 'is true but no encryptionSecretUuid was given: an encrypted volume is never attached without its secret');
+  }
   const config: GuestDiskConfig = {
     sourceType: 'file',
     sourceDevice: diskInfo.type,
@@ -71,6 +103,7 @@ export function buildGuestDiskConfig(
     driverCache: 'none',
     driverIo: 'native',
     sourcePath,
+    backingChain: buildBackingChain(dirname(sourcePath), options.backingChain ?? []),
     targetDev: diskInfo.dev,
     targetBus: diskInfo.bus,
     readOnly: data.access_mode === 'ro',
@@ -110,11 +143,27 @@ export function buildGuestDiskConfig(
     config.address = { type: 'drive', controller: 0, unit };
   }
 
-  if (options.encryptionSecretUuid !== undefined) {
-    config.encryption = { format: 'luks', secretUuid: options.encryptionSecretUuid };
+  if (secretUuid !== undefined) {
+    config.encryption = { format: 'luks', secretUuid };
   }
 
   return config;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The gate's sibling names as host paths; anything else is a caller's mistake, never written. */
+function buildBackingChain(directory: string, chain: readonly BackingImage[]): GuestDiskBackingStore[] {
+  return chain.map(({ name, format }, index) => {
+    if (typeof name !== 'string' || name === '' || name === '.' || name === '..' || name.includes('/')) {
+      throw new TypeError(`Expected backingChain[${index}].name to be a file name, got ${quoteInput(name)}`);
+    }
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers
+    if (format !== 'raw' && format !== 'qcow2') {
+      throw new TypeError(`Expected backingChain[${index}].format to be "raw" or "qcow2", got ${quoteInput(format)}`);
+    }
+    return { format, sourcePath: join(directory, name) };
+  });
 }
 
 /** The allowed `qos_specs` keys, in {@link IOTUNE_KEYS} order; `undefined` when none is usable. */

@@ -15,9 +15,10 @@ type XMLBuilder = ReturnType<typeof create>;
  * Writes the libvirt `<disk>` element of a volume.
  *
  * Order, as Nova writes it: `<driver name type cache discard io>`, `<alias name>`,
- * `<source file>`, `<target dev bus>`, `<serial>` (not for a `lun` device), `<iotune>` with its
+ * `<source file>`, then `<backingStore>` (which Nova never writes; libvirt writes it there),
+ * `<target dev bus>`, `<serial>` (not for a `lun` device), `<iotune>` with its
  * children in `IOTUNE_KEYS` order (left out when empty), `<blockio logical_block_size
- * physical_block_size>`, `<readonly/>`, `<shareable/>`, `<address type controller unit>`,
+ * physical_block_size>` (not for a `lun` device), `<readonly/>`, `<shareable/>`, `<address type controller unit>`,
  * `<encryption format>` with `<secret type="passphrase" uuid>`. Absent optional fields write
  * nothing.
  *
@@ -73,6 +74,18 @@ export function formatDiskXml(config: GuestDiskConfig): string {
 
   setAttribute(disk.ele('source'), 'file', config.sourcePath, 'sourcePath');
 
+  // Where libvirt writes it: right after <source>. Each level nests the one below it.
+  if (config.backingChain !== undefined) {
+    let parent = disk;
+    for (const [index, image] of config.backingChain.entries()) {
+      parent = parent.ele('backingStore');
+      setAttribute(parent, 'type', 'file', `backingChain[${index}].type`);
+      setAttribute(parent.ele('format'), 'type', image.format, `backingChain[${index}].format`);
+      setAttribute(parent.ele('source'), 'file', image.sourcePath, `backingChain[${index}].sourcePath`);
+    }
+    parent.ele('backingStore');
+  }
+
   const target = disk.ele('target');
   setAttribute(target, 'dev', config.targetDev, 'targetDev');
   setAttribute(target, 'bus', config.targetBus, 'targetBus');
@@ -95,8 +108,9 @@ export function formatDiskXml(config: GuestDiskConfig): string {
     }
   }
 
+  // Nova (master, bug 2127196) leaves block sizes out for a `lun`: QEMU's scsi-block has none.
   const blockio = config.blockio;
-  if (blockio !== undefined && (blockio.logicalBlockSize !== undefined || blockio.physicalBlockSize !== undefined)) {
+  if (config.sourceDevice !== 'lun' && blockio !== undefined && (blockio.logicalBlockSize !== undefined || blockio.physicalBlockSize !== undefined)) {
     const element = disk.ele('blockio');
     setAttribute(element, 'logical_block_size', blockio.logicalBlockSize, 'blockio.logicalBlockSize');
     setAttribute(element, 'physical_block_size', blockio.physicalBlockSize, 'blockio.physicalBlockSize');

@@ -72,6 +72,14 @@ export interface GuestDiskEncryption {
   secretUuid: string;
 }
 
+/** One image below the volume: `<backingStore type="file"><format type=.../><source file=.../>`. */
+export interface GuestDiskBackingStore {
+  /** `<format type=...>`: the format the overlay records for it. */
+  format: 'raw' | 'qcow2';
+  /** `<source file=...>`: the image file on the host. */
+  sourcePath: string;
+}
+
 /** The libvirt `<disk>` element of a file-backed volume. */
 export interface GuestDiskConfig {
   /** `<disk type=...>`. Only file-backed disks are modelled. */
@@ -92,6 +100,13 @@ export interface GuestDiskConfig {
   alias?: string;
   /** `<source file=...>`: the image file on the host. */
   sourcePath: string;
+  /**
+   * What libvirt may open besides the image. Absent: nothing is written, and libvirt reads the
+   * chain from the image itself (never do that with an image from a share). Empty: `<backingStore/>`,
+   * the image has no backing file. Otherwise the explicit chain, top first, each level nested in
+   * the one above and the last ended by `<backingStore/>`.
+   */
+  backingChain?: readonly GuestDiskBackingStore[];
   /** `<target dev=...>`: the device name in the guest, e.g. `vdb`. */
   targetDev: string;
   /** `<target bus=...>`: `virtio`, `scsi`, `sata`, ... */

@@ -273,6 +273,17 @@ describe('QuobyteVolumeDriver', () => {
       expect((await driver.inspectMount('/mnt/legacy')).state).to.equal('foreign');
     });
 
+    for (const fsType of ['fuse.sshfs', 'fuse.glusterfs', 'fuse.quobytex', 'fuseblk']) {
+      it(`does not count ${fsType} with a quobyte@ source as its own, and never unmounts it`, async () => {
+        host.mounts.push({ mountPoint: MOUNT_PATH, source: 'quobyte@host:/home/quobyte', fsType, options: [] });
+        host.stats.set(MOUNT_PATH, directoryStat(0));
+        const driver = makeDriver(host);
+        expect((await driver.inspectMount(MOUNT_PATH)).state).to.equal('foreign');
+        await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(/holds another file system/);
+        expect(host.argv).to.deep.equal([]);
+      });
+    }
+
     it('rejects with VolumeUnmountError when a stale mount cannot be removed at all, and mounts nothing', async () => {
       staleMount(host, 'size');
       host.runner.run = sinon.spy((command: Command) => Promise.reject(new CommandFailedError({ command, exitCode: 1, stdout: '', stderr: 'permission denied' })));

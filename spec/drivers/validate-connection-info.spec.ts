@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
-import { attachmentIdOf, checkPathComponent, validateConnectionInfo } from '../../lib/drivers/validate-connection-info.js';
+import { attachmentIdOf, checkPathComponent, FIELD_MAX_BYTES, validateConnectionInfo } from '../../lib/drivers/validate-connection-info.js';
 import { InvalidConnectionInfoError, VolumeDriverError } from '../../lib/errors.js';
 import { IOTUNE_KEYS } from '../../lib/libvirt/guest-disk-config.js';
 
@@ -76,6 +76,62 @@ function show(value: unknown): string {
 }
 
 describe('validateConnectionInfo()', () => {
+  describe('text that is not text, or too much of it', () => {
+    const fields: Array<[string, (value: string) => unknown]> = [
+      ['data.export', (value) => withData({ export: `quobyte://192.168.1.1/${value}` })],
+      ['data.name', (value) => withData({ name: `volume-${value}` })],
+      ['data.volume_id', (value) => withData({ volume_id: value })],
+      ['serial', (value) => withCi({ serial: value })],
+    ];
+    const hostile: Array<[string, string, RegExp]> = [
+      ['a lone high surrogate', 'a\uD800b', /well-formed Unicode, has a lone surrogate at index/],
+      ['a lone low surrogate', 'a\uDC00', /lone surrogate/],
+      ['a reversed surrogate pair', '\uDC00\uD800', /lone surrogate/],
+      ['U+FFFE', 'a\uFFFE', /XML 1\.0 allows, has U\+FFFE/],
+      ['U+FFFF', '\uFFFF', /U\+FFFF/],
+      ['a vertical tab', 'a\u000bb', /control characters/],
+    ];
+    for (const [field, make] of fields) {
+      for (const [what, value, why] of hostile) {
+        it(`refuses ${what} in ${field}`, () => {
+          expect(expectRefused(make(value), field).message).to.match(why);
+        });
+      }
+
+      it(`refuses ${field} over ${FIELD_MAX_BYTES[field]} bytes, counting UTF-8 bytes`, () => {
+        const cap = FIELD_MAX_BYTES[field]!;
+        expect(expectRefused(make('x'.repeat(cap + 1)), field).message).to.match(new RegExp(`at most ${cap} bytes`));
+        // 'é' is two bytes: half as many characters already pass the cap.
+        expectRefused(make('é'.repeat(Math.ceil(cap / 2))), field);
+      });
+    }
+
+    it('accepts well-formed astral characters and right-to-left text in a name', () => {
+      expectAccepted(withData({ name: 'volume-😀-שלום' }));
+    });
+
+    it('refuses instance.uuid with a lone surrogate or over 255 bytes', () => {
+      const volume = fullConnectionInfo() as unknown as ConnectionInfo;
+      for (const uuid of ['\uD83D', 'u'.repeat(256)]) {
+        expect(() => attachmentIdOf(volume, { uuid })).to.throw(InvalidConnectionInfoError, /instance\.uuid/);
+      }
+    });
+
+    it('refuses a non-boolean data.encrypted', () => {
+      expectRefused(withData({ encrypted: 'true' }), 'data.encrypted');
+      expectAccepted(withData({ encrypted: true }));
+    });
+
+    it('quotes at most 200 characters of a 1 MB value in its message, escaping bidi and line separators', () => {
+      const error = expectRefused(withData({ export: `\u202e\u2028${'x'.repeat(1_000_000)}` }), 'data.export');
+      expect(error.message.length).to.be.below(320);
+      expect(error.message).to.include('\\u202e\\u2028').and.not.to.match(/[\u202e\u2028]/);
+      const qos = expectRefused(withData({ qos_specs: { total_iops_sec: `1${'0'.repeat(100_000)}` } }), 'data.qos_specs.total_iops_sec');
+      expect(qos.message.length).to.be.below(320);
+    });
+  });
+
+
   describe('accepted input', () => {
     it('accepts a complete connection info', () => {
       expectAccepted(fullConnectionInfo());

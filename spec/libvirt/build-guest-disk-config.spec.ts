@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { ConnectionData, ConnectionInfo, DiskInfo } from '../../lib/drivers/connection-info.js';
+import { InvalidConnectionInfoError } from '../../lib/errors.js';
 import { buildGuestDiskConfig } from '../../lib/libvirt/build-guest-disk-config.js';
 import { IOTUNE_KEYS, type GuestDiskConfig } from '../../lib/libvirt/guest-disk-config.js';
 
@@ -34,6 +35,7 @@ describe('buildGuestDiskConfig()', () => {
       driverCache: 'none',
       driverIo: 'native',
       sourcePath: SOURCE_PATH,
+      backingChain: [],
       targetDev: 'vde',
       targetBus: 'virtio',
       readOnly: false,
@@ -64,6 +66,7 @@ describe('buildGuestDiskConfig()', () => {
       driverDiscard: 'unmap',
       alias: `ua-${VOLUME_ID}`,
       sourcePath: SOURCE_PATH,
+      backingChain: [],
       targetDev: 'vdb',
       targetBus: 'virtio',
       serial: VOLUME_ID,
@@ -81,6 +84,10 @@ describe('buildGuestDiskConfig()', () => {
   describe('driverFormat', () => {
     it('is raw when data.format is absent', () => {
       expect(build(novaTestInput()).driverFormat).to.equal('raw');
+    });
+
+    it('is raw when data.format is null (Cinder\'s None; Nova would write no type at all)', () => {
+      expect(build(novaTestInput({ format: null })).driverFormat).to.equal('raw');
     });
 
     it('is data.format when given', () => {
@@ -280,6 +287,59 @@ describe('buildGuestDiskConfig()', () => {
 
     it('is absent without a secret', () => {
       expect(build(novaTestInput())).not.to.have.property('encryption');
+    });
+
+    it('refuses an encrypted volume without a secret: it is never attached in clear', () => {
+      const error: unknown = (() => {
+        try {
+          build(novaTestInput({ encrypted: true }));
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(error).to.be.instanceOf(InvalidConnectionInfoError);
+      expect((error as InvalidConnectionInfoError).code).to.equal('ERR_INVALID_CONNECTION_INFO');
+      expect((error as InvalidConnectionInfoError).field).to.equal('data.encrypted');
+    });
+
+    it('writes LUKS for an encrypted volume with its secret', () => {
+      const config = buildGuestDiskConfig(novaTestInput({ encrypted: true }), VIRTIO_VDE, SOURCE_PATH, { encryptionSecretUuid: SECRET_UUID });
+      expect(config.encryption).to.deep.equal({ format: 'luks', secretUuid: SECRET_UUID });
+    });
+
+    for (const bad of ['', 'not-a-uuid', `${SECRET_UUID}"/><x y="`, `${SECRET_UUID}\n`, 'x'.repeat(10_000)]) {
+      it(`refuses the secret uuid ${JSON.stringify(bad).slice(0, 40)}`, () => {
+        expect(() => buildGuestDiskConfig(novaTestInput(), VIRTIO_VDE, SOURCE_PATH, { encryptionSecretUuid: bad })).to.throw(TypeError, /^Expected encryptionSecretUuid to be a UUID, got .{0,260}$/);
+      });
+    }
+  });
+
+  describe('backingChain', () => {
+    it('is empty (<backingStore/>) by default, for raw and qcow2 alike', () => {
+      expect(build(novaTestInput()).backingChain).to.deep.equal([]);
+      expect(build(novaTestInput({ format: 'qcow2' })).backingChain).to.deep.equal([]);
+    });
+
+    it('turns the gate\'s sibling names into paths next to the image', () => {
+      const config = buildGuestDiskConfig(novaTestInput({ format: 'qcow2' }), VIRTIO_VDE, SOURCE_PATH, {
+        backingChain: [{ name: 'volume-00000001.snap', format: 'qcow2' }, { name: 'volume-base', format: 'raw' }],
+      });
+      expect(config.backingChain).to.deep.equal([
+        { format: 'qcow2', sourcePath: '/mnt/c94ed34ada0acf45c1213beb1fc52ce6/volume-00000001.snap' },
+        { format: 'raw', sourcePath: '/mnt/c94ed34ada0acf45c1213beb1fc52ce6/volume-base' },
+      ]);
+    });
+
+    for (const name of ['', '.', '..', '../x', '/etc/passwd', 'a/b']) {
+      it(`refuses the chain entry name ${JSON.stringify(name)}`, () => {
+        expect(() => buildGuestDiskConfig(novaTestInput(), VIRTIO_VDE, SOURCE_PATH, { backingChain: [{ name, format: 'raw' }] })).to.throw(TypeError, /backingChain\[0\]\.name/);
+      });
+    }
+
+    it('refuses a chain entry format other than raw or qcow2', () => {
+      const backingChain = [{ name: 'base', format: 'vmdk' }] as unknown as Array<{ name: string; format: 'raw' }>;
+      expect(() => buildGuestDiskConfig(novaTestInput(), VIRTIO_VDE, SOURCE_PATH, { backingChain })).to.throw(TypeError, /backingChain\[0\]\.format/);
     });
   });
 

@@ -15,6 +15,7 @@ const NOVA_QCOW2_QOS_XML = [
   '  <driver name="qemu" type="qcow2" cache="none" discard="unmap" io="native"/>',
   '  <alias name="ua-3f1b2d3c-1111-2222-3333-444455556666"/>',
   '  <source file="/var/lib/nova/mnt/260de2c005587c2c7495904caf626eec/volume-3f1b2d3c-1111-2222-3333-444455556666"/>',
+  '  <backingStore/>', // ours, on purpose: libvirt opens nothing the image names (OSSA-2024-001)
   '  <target dev="vdb" bus="virtio"/>',
   '  <serial>3f1b2d3c-1111-2222-3333-444455556666</serial>',
   '  <iotune>',
@@ -30,6 +31,7 @@ const NOVA_RO_MULTIATTACH_SCSI_LUKS_XML = [
   '  <driver name="qemu" type="raw" cache="none" io="native"/>',
   '  <alias name="ua-3f1b2d3c-1111-2222-3333-444455556666"/>',
   '  <source file="/var/lib/nova/mnt/c94ed34ada0acf45c1213beb1fc52ce6/volume-00000001"/>',
+  '  <backingStore/>', // ours, on purpose: libvirt opens nothing the image names (OSSA-2024-001)
   '  <target dev="sdb" bus="scsi"/>',
   '  <serial>3f1b2d3c-1111-2222-3333-444455556666</serial>',
   '  <readonly/>',
@@ -46,6 +48,7 @@ const NOVA_UNIT_TEST_XML = [
   '<disk type="file" device="disk">',
   '  <driver name="qemu" type="raw" cache="none" io="native"/>',
   '  <source file="/mnt/c94ed34ada0acf45c1213beb1fc52ce6/volume-00000001"/>',
+  '  <backingStore/>', // ours, on purpose: libvirt opens nothing the image names (OSSA-2024-001)
   '  <target dev="vde" bus="virtio"/>',
   '</disk>',
 ].join('\n');
@@ -318,7 +321,40 @@ describe('formatDiskXml()', () => {
     });
 
     it('is left out when empty', () => {
-      expect(formatDiskXml(minimalConfig({ iotune: {} }))).to.equal(NOVA_UNIT_TEST_XML);
+      expect(formatDiskXml(minimalConfig({ iotune: {}, backingChain: [] }))).to.equal(NOVA_UNIT_TEST_XML);
+    });
+  });
+
+  describe('backingStore', () => {
+    it('writes nothing for a hand-built config without a chain, and <backingStore/> for an empty one', () => {
+      expect(formatDiskXml(minimalConfig())).not.to.contain('backingStore');
+      expect(formatDiskXml(minimalConfig({ backingChain: [] }))).to.contain('\n  <source file="/mnt/c94ed34ada0acf45c1213beb1fc52ce6/volume-00000001"/>\n  <backingStore/>\n  <target');
+    });
+
+    it('nests an explicit chain, top first, ended by <backingStore/>', () => {
+      const backingChain = [
+        { format: 'qcow2' as const, sourcePath: '/mnt/h/volume-1.snap' },
+        { format: 'raw' as const, sourcePath: '/mnt/h/volume-1&base' },
+      ];
+      const root = parseAndCheck(formatDiskXml(minimalConfig({ driverFormat: 'qcow2', backingChain })));
+      const first = root.children.find((child) => child.name === 'backingStore')!;
+      expect(first.attributes).to.deep.equal([['type', 'file']]);
+      expect(first.children.map((child) => [child.name, child.attributes])).to.deep.equal([
+        ['format', [['type', 'qcow2']]],
+        ['source', [['file', '/mnt/h/volume-1.snap']]],
+        ['backingStore', [['type', 'file']]],
+      ]);
+      const second = first.children[2]!;
+      expect(second.children.map((child) => [child.name, child.attributes])).to.deep.equal([
+        ['format', [['type', 'raw']]],
+        ['source', [['file', '/mnt/h/volume-1&base']]],
+        ['backingStore', []],
+      ]);
+      expect(second.children[2]!.children).to.deep.equal([]);
+    });
+
+    it('refuses a chain path XML cannot hold', () => {
+      expect(() => formatDiskXml(minimalConfig({ backingChain: [{ format: 'raw', sourcePath: '/mnt/h/\u0001' }] }))).to.throw(TypeError, /backingChain\[0\]\.sourcePath/);
     });
   });
 
@@ -337,8 +373,14 @@ describe('formatDiskXml()', () => {
       );
     });
 
+    it('is left out for a lun (Nova master, bug 2127196: QEMU scsi-block has no block sizes)', () => {
+      const xml = formatDiskXml(minimalConfig({ sourceDevice: 'lun', blockio: { logicalBlockSize: '512', physicalBlockSize: '4096' } }));
+      expect(xml).not.to.contain('blockio');
+      expect(formatDiskXml(minimalConfig({ sourceDevice: 'cdrom', blockio: { logicalBlockSize: '512' } }))).to.contain('<blockio logical_block_size="512"/>');
+    });
+
     it('is left out when no size is set', () => {
-      expect(formatDiskXml(minimalConfig({ blockio: {} }))).to.equal(NOVA_UNIT_TEST_XML);
+      expect(formatDiskXml(minimalConfig({ blockio: {}, backingChain: [] }))).to.equal(NOVA_UNIT_TEST_XML);
     });
   });
 
