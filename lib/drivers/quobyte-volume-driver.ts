@@ -1,24 +1,14 @@
 import type { Command } from '../commands/command-runner.js';
-import { InvalidConnectionInfoError, type StaleReason } from '../errors.js';
+import type { StaleReason } from '../errors.js';
 import type { MountEntry, PathStat } from '../filesystem/file-system-probe.js';
-import { quoteInput } from '../text/quote-input.js';
 import { FileSystemVolumeDriver, type FileSystemVolumeDriverOptions } from './file-system-volume-driver.js';
+import { checkQuobyteExport, isQuobyteMount, normalizeQuobyteExport, quobyteMountCommand } from './quobyte-export.js';
 
 /** Options for {@link QuobyteVolumeDriver}. */
 export interface QuobyteVolumeDriverOptions extends FileSystemVolumeDriverOptions {
   /** Quobyte client configuration file, passed as `-c <file>` (Nova: `quobyte_client_cfg`). */
   clientConfigFile?: string;
 }
-
-/** `quobyte://` is stripped once, exactly as Nova and Cinder do. */
-const PROTOCOL_PREFIX = 'quobyte://';
-/** A registry host: a DNS name, an IPv4 address, or a bracketed IPv6 address. */
-const HOST = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])`;
-const REGISTRY = String.raw`${HOST}(?::[0-9]{1,5})?`;
-/** A volume name: no `/`, whitespace or control characters, not `.` or `..`. */
-const VOLUME = String.raw`(?!\.\.?$)[^/\s\u0000-\u001f\u007f]+`;
-const EXPORT_SHAPE = new RegExp(String.raw`^${REGISTRY}(?:,${REGISTRY})*/${VOLUME}$`);
-const PORT = /:([0-9]{1,5})(?=,|\/)/g;
 
 /**
  * Attaches Quobyte volumes the way OpenStack Nova's `LibvirtQuobyteVolumeDriver` does (same
@@ -56,38 +46,22 @@ export class QuobyteVolumeDriver extends FileSystemVolumeDriver {
 
   /** Strips one leading `quobyte://`, case-sensitively; anything else is kept as it is. */
   protected override normalizeExport(exportName: string): string {
-    return exportName.startsWith(PROTOCOL_PREFIX) ? exportName.slice(PROTOCOL_PREFIX.length) : exportName;
+    return normalizeQuobyteExport(exportName);
   }
 
   /** `host[:port][,host[:port]...]/volume`; so it never starts with `-` and carries no options. */
   protected override checkExport(exportName: string): void {
-    if (!EXPORT_SHAPE.test(exportName)) {
-      throw new InvalidConnectionInfoError('data.export', `must look like host[:port][,host[:port]...]/volume, got ${quoteInput(exportName)}`);
-    }
-    for (const [, port] of exportName.matchAll(PORT)) {
-      if (Number(port) < 1 || Number(port) > 65_535) {
-        throw new InvalidConnectionInfoError('data.export', `has port ${port} out of range`);
-      }
-    }
+    checkQuobyteExport(exportName);
   }
 
-  /**
-   * `mount.quobyte --disable-xattrs <export> <mount path> [-c <cfg>]`: Nova's argv. Extended
-   * attributes are off for speed (Nova bug 1659328).
-   */
+  /** `mount.quobyte --disable-xattrs <export> <mount path> [-c <cfg>]` (see {@link quobyteMountCommand}). */
   protected override buildMountCommand(exportName: string, mountPath: string): Command {
-    const args = ['--disable-xattrs', exportName, mountPath];
-    if (this.#clientConfigFile !== undefined) args.push('-c', this.#clientConfigFile);
-    return { file: 'mount.quobyte', args };
+    return quobyteMountCommand(exportName, mountPath, this.#clientConfigFile);
   }
 
-  /**
-   * Quobyte 2.x and later report type `fuse.quobyte`; older clients plain `fuse` with a source
-   * starting `quobyte@`. Another FUSE file system (`fuse.sshfs` as a user named quobyte) whose
-   * source starts `quobyte@` is not ours, and is never unmounted.
-   */
+  /** `fuse.quobyte`, or a plain `fuse` mount whose source starts `quobyte@` (see {@link isQuobyteMount}). */
   protected override isOwnMount(entry: MountEntry): boolean {
-    return entry.fsType === 'fuse.quobyte' || (entry.fsType === 'fuse' && entry.source.startsWith('quobyte@'));
+    return isQuobyteMount(entry);
   }
 
   /** A Quobyte mount's root always reports size 0; anything else is a stale mount. */

@@ -1,16 +1,12 @@
 /**
  * The guides in docs/ against the code they describe: listings that must match files, CLI
- * options that must exist, and the sudoers rules that must allow exactly what the driver runs.
+ * options that must exist, and the one sudoers line for the privileged helper.
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import sinon from 'sinon';
 import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from '../../lib/cli/cli-context.js';
-import type { Command } from '../../lib/commands/command-runner.js';
-import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
-import type { FuseAbortResult } from '../../lib/filesystem/file-system-probe.js';
+import { HELPER_EXIT, helperCommands } from '../../lib/drivers/helper-commands.js';
 import { runCaptured } from '../cli/cli-harness.js';
-import { FakeHost } from '../support/fake-host.js';
 
 function read(path: string): string {
   return readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -78,58 +74,30 @@ describe('docs/', () => {
 
     describe('the sudoers example', () => {
       const block = codeBlocks(guide, 'sudoers')[0] ?? '';
-      /** `program → argument patterns`, from the Cmnd_Alias lines. */
-      const rules = [...block.matchAll(/^ {2}(\/\S+) (.*?),? ?\\?$/gm)].map(([, path = '', args = '']) => ({
-        program: path.slice(path.lastIndexOf('/') + 1),
-        matches: (argv: string): boolean => (args.startsWith('^') ? new RegExp(args).test(argv) : argv === args),
-      }));
-      const allowed = (command: Command): boolean =>
-        rules.some((rule) => rule.program === command.file && rule.matches(command.args.join(' ')));
+      const rules = block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
 
-      async function commandsOfALifeCycle(systemd: boolean, clientConfigFile?: string): Promise<Command[]> {
-        const host = new FakeHost({ init: systemd ? 'systemd' : 'init' });
-        const driver = new QuobyteVolumeDriver({
-          mountPointBase: DEFAULT_MOUNT_BASE,
-          runner: host.runner,
-          probe: host.probe,
-          ...(clientConfigFile === undefined ? {} : { clientConfigFile }),
-        });
-        host.probe.abortFuseConnection = sinon.spy((_minor: number): Promise<FuseAbortResult> => Promise.resolve('no-fusectl'));
-        for (const exportName of ['quobyte://192.168.1.1/volume-00001', 'reg1:7861,reg2:7861/vols', '[fd00::1]:7861/vol']) {
-          const ci = { driver_volume_type: 'quobyte', data: { export: exportName, name: 'volume-1' } };
-          const instance = { uuid: '0cb3ba7a-2b09-4b0a-9f55-3b4b7c1f2e11' };
-          await driver.connectVolume(ci, instance);
-          host.stats.set(driver.getMountPath(ci), { errno: 'ETIMEDOUT' });
-          await driver.connectVolume(ci, instance, { forceRepair: true }); // hung: fusectl, umount -l, mount
-          await driver.disconnectVolume(ci, instance); // umount
-        }
-        return host.commands;
-      }
-
-      it('has rules for every program', () => {
-        expect(rules.map((rule) => rule.program)).to.have.members(['systemctl', 'systemd-run', 'mount.quobyte', 'umount', 'mount']);
+      it('is one line that allows the helper and nothing else (no per-command rules)', () => {
+        expect(rules).to.deep.equal(['nova ALL=(root) NOPASSWD: /usr/local/bin/libvirt-volume-helper']);
       });
 
-      for (const systemd of [true, false]) {
-        it(`allows every command the driver runs ${systemd ? 'under systemd' : 'without systemd'}`, async () => {
-          const commands = [...(await commandsOfALifeCycle(systemd)), ...(await commandsOfALifeCycle(systemd, '/etc/quobyte/client.cfg'))];
-          expect(new Set(commands.map((command) => command.file))).to.have.length.of.at.least(systemd ? 4 : 3);
-          for (const command of commands) expect(allowed(command), [command.file, ...command.args].join(' ')).to.equal(true);
-        });
-      }
-
-      it('refuses what the driver never runs', () => {
-        const mountPath = `${DEFAULT_MOUNT_BASE}/c94ed34ada0acf45c1213beb1fc52ce6`;
-        for (const command of [
-          { file: 'systemd-run', args: ['--scope', '/bin/sh', '-c', 'id'] },
-          { file: 'systemd-run', args: ['--scope', 'mount.quobyte', '--disable-xattrs', '-o', mountPath] },
-          { file: 'mount.quobyte', args: ['--disable-xattrs', 'registry/vol', '/etc'] },
-          { file: 'umount', args: ['/'] },
-          { file: 'umount', args: [mountPath, '/'] },
-          { file: 'mount', args: ['-t', 'tmpfs', 'tmpfs', '/etc'] },
-        ]) {
-          expect(allowed(command), [command.file, ...command.args].join(' ')).to.equal(false);
+      it('names the program the driver example runs through sudo -n', () => {
+        const prefix = ['sudo', '-n', '/usr/local/bin/libvirt-volume-helper'];
+        expect(guide).to.contain(`privilegedHelper: ${JSON.stringify(prefix).replaceAll('"', "'").replaceAll(',', ', ')}`);
+        const commands = helperCommands(prefix, '192.168.1.1/volume-00001');
+        for (const command of [commands.mount, commands.unmount(true), commands.abort]) {
+          expect(command.args.slice(0, 2)).to.deep.equal(['-n', '/usr/local/bin/libvirt-volume-helper']);
+          expect(command.args.slice(2).some((arg) => arg.startsWith('/'))).to.equal(false);
         }
+      });
+
+      it('documents every exit status of the helper, and only those', () => {
+        const documented = [...section(guide, 'Permissions').matchAll(/^\| (\d+) \|/gm)].map(([, status]) => Number(status));
+        expect(documented).to.deep.equal(Object.values(HELPER_EXIT));
+      });
+
+      it('shows a configuration with only keys the helper knows', () => {
+        const json = codeBlocks(guide, 'json').map((text) => JSON.parse(text) as Record<string, unknown>).find((value) => 'mountPointBase' in value);
+        expect(Object.keys(json ?? {})).to.have.members(['mountPointBase', 'clientConfigFile', 'systemd']);
       });
     });
   });

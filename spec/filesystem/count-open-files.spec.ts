@@ -25,7 +25,7 @@ describe('countOpenFilesUnder()', () => {
   async function holder(args: string[], cwd?: string): Promise<void> {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'], ...(cwd === undefined ? {} : { cwd }) });
     children.push(child);
-    await new Promise((resolve) => child.stdout?.once('data', resolve));
+    await new Promise((resolve) => child.stdout.once('data', resolve));
   }
 
   it('is 0 when nobody holds anything there (this process is not counted)', async () => {

@@ -1,0 +1,196 @@
+/**
+ * `libvirt-volume-helper` run the way an unprivileged agent runs it: as `nobody`, through
+ * `sudo -n` and a sudoers drop-in that allows only the helper, on real FUSE mounts of the
+ * stand-in client. Every test compares the whole mount table before and after.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { HELPER_EXIT } from '../../lib/drivers/helper-commands.js';
+import { mountDirectoryName } from '../../lib/drivers/quobyte-export.js';
+import { parseMountInfo } from '../../lib/filesystem/parse-mount-info.js';
+import { FIXTURE_BIN, RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+
+const WORKTREE = fileURLToPath(new URL('../../', import.meta.url));
+const AGENT = 65_534; // nobody
+const EXPORT = 'reg:7861/vol';
+const MD5 = mountDirectoryName(EXPORT);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The whole mount table as `mountPoint fsType source` lines, less other sessions' scratch mounts. */
+function mountTable(ownRoot: string): string[] {
+  const others = join(tmpdir(), 'lvd-');
+  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+    .filter((entry) => !entry.mountPoint.startsWith(others) || entry.mountPoint.startsWith(`${ownRoot}/`))
+    .map((entry) => `${entry.mountPoint} ${entry.fsType} ${entry.source}`)
+    .sort();
+}
+
+function difference(after: readonly string[], before: readonly string[]): { added: string[]; removed: string[] } {
+  return { added: after.filter((line) => !before.includes(line)), removed: before.filter((line) => !after.includes(line)) };
+}
+
+/** Runs argv as the agent user, with no groups. */
+function asAgent(argv: readonly string[], timeout = 60_000): { status: number | null; stderr: string } {
+  const result = spawnSync('setpriv', [`--reuid=${AGENT}`, `--regid=${AGENT}`, '--clear-groups', ...argv], { encoding: 'utf8', cwd: '/', timeout });
+  return { status: result.status, stderr: result.stderr };
+}
+
+describe('libvirt-volume-helper as an unprivileged agent through sudo (real mounts)', function () {
+  this.timeout(120_000);
+  let host: RealHost;
+  let helper: string;
+  let mountPath: string;
+  let victim: string;
+  let tableBefore: string[];
+  const sudoers = `/etc/sudoers.d/lvd-helper-it-${process.pid}`;
+  const run = (...argv: string[]): { status: number | null; stderr: string } => asAgent(['sudo', '-n', helper, ...argv]);
+
+  before(function () {
+    requireRealHost(this);
+    for (const tool of ['sudo', 'setpriv', 'visudo']) {
+      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+        if (process.env.CI === 'true') throw new Error(`${tool} is not installed`);
+        this.skip();
+      }
+    }
+    ensureFuseControl();
+  });
+
+  beforeEach(() => {
+    host = new RealHost();
+    chmodSync(host.root, 0o755); // the agent may reach the base: its attacks must fail on the base itself
+    victim = join(host.root, 'victim');
+    mkdirSync(victim);
+    const etc = join(host.root, 'etc');
+    mkdirSync(etc, { mode: 0o755 });
+    const config = join(etc, 'helper.json');
+    writeFileSync(config, JSON.stringify({ mountPointBase: host.mountBase, systemd: false }), { mode: 0o644 });
+    // sudo runs one fixed root-owned path; the stand-in's environment is set here, not by the caller.
+    helper = join(etc, 'libvirt-volume-helper');
+    const env = `PATH=${FIXTURE_BIN}:/usr/sbin:/usr/bin:/sbin:/bin QUOBYTE_STANDIN_ROOT=${host.backing} QUOBYTE_STANDIN_STATE=${host.state}`;
+    writeFileSync(helper, `#!/bin/sh\ncd ${WORKTREE} || exit 125\nexec /usr/bin/env ${env} ${process.execPath} --import tsx lib/helper/main.ts --config ${config} "$@"\n`, { mode: 0o755 });
+    writeFileSync(sudoers, `nobody ALL=(root) NOPASSWD: ${helper}\n`, { mode: 0o440 });
+    expect(spawnSync('visudo', ['-cf', sudoers]).status).to.equal(0);
+    mountPath = join(host.mountBase, MD5);
+    tableBefore = mountTable(host.root);
+  });
+
+  afterEach(() => {
+    try {
+      rmSync(sudoers, { force: true });
+      spawnSync('umount', ['-l', victim]);
+    } finally {
+      host.cleanUp();
+    }
+  });
+
+  it('allows the agent the helper and nothing else', () => {
+    expect(asAgent(['sudo', '-n', '/usr/bin/umount', victim]).status).to.equal(1);
+    expect(asAgent(['sudo', '-n', '/bin/true']).status).to.equal(1);
+  });
+
+  it('mounts exactly at <base>/<md5> and unmounts it; nothing else in the mount table changes', () => {
+    expect(run('mount', `quobyte://${EXPORT}`)).to.include({ status: HELPER_EXIT.ok });
+    expect(difference(mountTable(host.root), tableBefore)).to.deep.equal({ added: [`${mountPath} fuse.quobyte quobyte@${EXPORT}`], removed: [] });
+    expect(host.invocations().map((argv) => argv.slice(1))).to.deep.equal([['--disable-xattrs', EXPORT, mountPath]]);
+    expect(run('mount', EXPORT)).to.include({ status: HELPER_EXIT.nothingToDo });
+    expect(run('umount', EXPORT)).to.include({ status: HELPER_EXIT.ok });
+    expect(mountTable(host.root)).to.deep.equal(tableBefore);
+    expect(existsSync(mountPath)).to.be.false;
+    expect(run('umount', EXPORT)).to.include({ status: HELPER_EXIT.nothingToDo });
+  });
+
+  it('reports a busy unmount with exit 32 and umount\'s own text, and keeps the mount', () => {
+    expect(run('mount', EXPORT).status).to.equal(HELPER_EXIT.ok);
+    const fd = openSync(join(mountPath, 'held'), 'w');
+    try {
+      const busy = run('umount', EXPORT);
+      expect(busy.status).to.equal(HELPER_EXIT.umountFailed);
+      expect(busy.stderr).to.match(/target is busy/i);
+      expect(host.mounts().map((entry) => entry.mountPoint)).to.deep.equal([mountPath]);
+    } finally {
+      closeSync(fd);
+    }
+    expect(run('umount', EXPORT).status).to.equal(HELPER_EXIT.ok);
+    expect(mountTable(host.root)).to.deep.equal(tableBefore);
+  });
+
+  it('repairs a hung mount: abort frees it without touching it, then a lazy unmount detaches it', async () => {
+    expect(run('mount', EXPORT).status).to.equal(HELPER_EXIT.ok);
+    host.signalClient(mountPath, 'SIGSTOP');
+    await sleep(1_500); // past the kernel's attribute cache
+    const started = Date.now();
+    expect(run('abort', EXPORT)).to.include({ status: HELPER_EXIT.ok });
+    // Aborted: a stat of the mount fails at once instead of hanging.
+    const stat = spawnSync('stat', [mountPath], { encoding: 'utf8', timeout: 5_000 });
+    expect(stat.error).to.equal(undefined);
+    expect(stat.stderr).to.match(/connection aborted|not connected/i);
+    expect(run('umount', EXPORT, '--lazy').status).to.equal(HELPER_EXIT.ok);
+    expect(Date.now() - started).to.be.below(30_000);
+    expect(mountTable(host.root)).to.deep.equal(tableBefore);
+  });
+
+  it('withstands the agent swapping <base>/<md5> for a link in a loop while it mounts', async () => {
+    const stop = join(host.root, 'stop');
+    const attack = String.raw`
+import json, os, sys, time
+target, victim, stop = sys.argv[1:4]
+tries, wins, errors = 0, 0, {}
+end = time.time() + 60
+while time.time() < end and not os.path.exists(stop):
+    for act in (lambda: os.rename(target, target + '.old'), lambda: os.symlink(victim, target), lambda: os.symlink(victim, target + '.new'), lambda: os.rename(target + '.new', target)):
+        tries += 1
+        try:
+            act(); wins += 1
+        except OSError as e:
+            errors[e.strerror] = errors.get(e.strerror, 0) + 1
+print(json.dumps({'tries': tries, 'wins': wins, 'errors': errors}))
+`;
+    const attacker = spawn('setpriv', [`--reuid=${AGENT}`, `--regid=${AGENT}`, '--clear-groups', '/usr/bin/python3', '-c', attack, mountPath, victim, stop], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let report = '';
+    attacker.stdout.on('data', (chunk: Buffer) => { report += chunk.toString(); });
+    const finished = new Promise((resolve) => attacker.on('exit', resolve));
+    await sleep(300);
+    const results = [run('mount', EXPORT), run('umount', EXPORT), run('mount', EXPORT)];
+    writeFileSync(stop, '');
+    await finished;
+    const { tries, wins, errors } = JSON.parse(report) as { tries: number; wins: number; errors: Record<string, number> };
+    expect(results.map((result) => result.status)).to.deep.equal([HELPER_EXIT.ok, HELPER_EXIT.ok, HELPER_EXIT.ok]);
+    expect(tries).to.be.above(100);
+    expect(wins).to.equal(0);
+    // Each act failed: on the root-owned base with EACCES (or ENOENT/EEXIST before it was checked).
+    expect(errors).to.have.property('Permission denied').above(0);
+    expect(Object.keys(errors)).to.have.members(Object.keys(errors).filter((e) => ['Permission denied', 'No such file or directory', 'File exists'].includes(e)));
+    expect(difference(mountTable(host.root), tableBefore)).to.deep.equal({ added: [`${mountPath} fuse.quobyte quobyte@${EXPORT}`], removed: [] });
+    expect(run('umount', EXPORT).status).to.equal(HELPER_EXIT.ok);
+  });
+
+  describe('the old layout: a base the agent owns', () => {
+    beforeEach(() => {
+      expect(spawnSync('mount', ['-t', 'tmpfs', 'unrelated', victim]).status).to.equal(0);
+      tableBefore = mountTable(host.root);
+      chownSync(host.mountBase, AGENT, AGENT);
+      expect(asAgent(['ln', '-s', victim, mountPath]).status).to.equal(0);
+    });
+
+    it('the helper refuses it: nothing mounted or unmounted, the planted link left alone', () => {
+      for (const argv of [['mount', EXPORT], ['umount', EXPORT], ['umount', EXPORT, '--lazy'], ['abort', EXPORT]]) {
+        const result = run(...argv);
+        expect(result.status).to.equal(HELPER_EXIT.refused);
+        expect(result.stderr).to.match(/The mount base .* is not safe: .* is owned by uid 65534/);
+      }
+      expect(mountTable(host.root)).to.deep.equal(tableBefore);
+      expect(host.invocations()).to.deep.equal([]);
+    });
+
+    it('why: under the old sudoers rule the agent unmounts any file system through a planted link', () => {
+      writeFileSync(sudoers, `nobody ALL=(root) NOPASSWD: /usr/bin/umount ^(-l )?${host.mountBase}/[0-9a-f]{32}$\n`, { mode: 0o440 });
+      expect(asAgent(['sudo', '-n', '/usr/bin/umount', mountPath]).status).to.equal(0);
+      expect(difference(mountTable(host.root), tableBefore)).to.deep.equal({ added: [], removed: [`${victim} tmpfs unrelated`] });
+    });
+  });
+});
