@@ -91,6 +91,7 @@ export class FakeHost {
         this.aborted.push(minor);
         return Promise.resolve('aborted');
       }),
+      fuseWaiting: sinon.spy((_minor: number): Promise<number | undefined> => Promise.resolve(0)),
     };
   }
 
