@@ -1,5 +1,5 @@
 import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
 import { InProcessGuard } from './in-process-guard.js';
 import { parseMountInfo } from './parse-mount-info.js';
@@ -224,6 +224,8 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   /** Runs a call in a probe child; calls with a timeout on the same thing share one answer. */
   #contained(body: ProbeRequestBody, options: ProbeOptions): Promise<unknown> {
     const pool = this.#pool as ProbeChildPool;
+    // The children run in `/`: a relative path means what it means here.
+    body.path = resolve(body.path);
     const { timeoutMs } = options;
     const changes = body.op === 'mkdir' || body.op === 'rmdir';
     if (timeoutMs === undefined || changes) return pool.run(body, timeoutMs);

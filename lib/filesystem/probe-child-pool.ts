@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { LineDecoder, encodeRequest, parseMessage, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
 import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
@@ -40,7 +40,7 @@ interface Job {
 }
 
 interface Child {
-  process: ChildProcess;
+  process: ChildProcessWithoutNullStreams;
   pid: number | undefined;
   ready: boolean;
   job: Job | undefined;
@@ -52,9 +52,9 @@ interface Child {
 }
 
 /** The child's stdio sockets and the process handle, which keep the event loop alive if ref'd. */
-function handles(child: ChildProcess): { ref(): unknown; unref(): unknown }[] {
-  const streams = [child.stdin, child.stdout, child.stderr].filter((stream) => stream !== null) as unknown as Socket[];
-  return [child, ...streams];
+function handles(child: ChildProcessWithoutNullStreams): { ref(): unknown; unref(): unknown }[] {
+  // With stdio 'pipe' the streams are sockets, which have ref() and unref().
+  return [child, ...([child.stdin, child.stdout, child.stderr] as unknown[] as Socket[])];
 }
 
 /**
@@ -135,7 +135,7 @@ export class ProbeChildPool {
     clearTimeout(child.idleTimer);
     child.job = job;
     for (const handle of handles(child.process)) handle.ref();
-    child.process.stdin?.write(encodeRequest(job.request));
+    child.process.stdin.write(encodeRequest(job.request));
     // The clock starts now, when the child takes the request, not when it was queued.
     if (job.timeoutMs !== undefined) child.timer = setTimeout(() => { this.#expire(child); }, job.timeoutMs);
   }
@@ -148,12 +148,12 @@ export class ProbeChildPool {
     const child: Child = { process: proc, pid: proc.pid, ready: false, job: undefined, timer: undefined, idleTimer: undefined, decoder: new LineDecoder(), stderr: '' };
     this.#children.add(child);
     child.timer = setTimeout(() => { this.#failStart(child, probeError('ECHILD', `probe child not ready within ${this.#startTimeoutMs} ms`)); }, this.#startTimeoutMs);
-    proc.stdout?.setEncoding('utf8');
-    proc.stdout?.on('data', (chunk: string) => { this.#receive(child, chunk); });
-    proc.stderr?.setEncoding('utf8');
-    proc.stderr?.on('data', (chunk: string) => { child.stderr = (child.stderr + chunk).slice(-2000); });
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (chunk: string) => { this.#receive(child, chunk); });
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk: string) => { child.stderr = (child.stderr + chunk).slice(-2000); });
     // A write to a child that just died fails with EPIPE; its exit handler settles the job.
-    proc.stdin?.on('error', () => undefined);
+    proc.stdin.on('error', () => undefined);
     proc.on('error', (error) => { this.#failStart(child, error); });
     proc.on('exit', (code, signal) => { this.#exited(child, code, signal); });
   }
@@ -214,7 +214,7 @@ export class ProbeChildPool {
       if (child.pid !== undefined && child.process.exitCode === null && child.process.signalCode === null) this.#killed.add(child.pid);
       child.process.kill('SIGKILL');
     } else {
-      child.process.stdin?.end();
+      child.process.stdin.end();
     }
     // A killed child can stay until the FUSE client answers: it must not keep this process alive.
     for (const handle of handles(child.process)) handle.unref();

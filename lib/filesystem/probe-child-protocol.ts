@@ -40,8 +40,12 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function optional<T>(value: unknown, type: 'string' | 'number'): T | undefined {
-  return typeof value === type ? (value as T) : undefined;
+function optionalString(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function optionalNumber(value: unknown): number | undefined {
+  return typeof value === 'number' ? value : undefined;
 }
 
 /**
@@ -59,10 +63,10 @@ export function parseMessage(line: string): ProbeChildMessage {
   const error = value.error;
   if (!isRecord(error) || typeof error.message !== 'string') throw new SyntaxError(`Expected ok or error, got ${line.slice(0, 80)}`);
   const wire: WireError = { message: error.message };
-  const code = optional<string>(error.code, 'string');
-  const errno = optional<number>(error.errno, 'number');
-  const syscall = optional<string>(error.syscall, 'string');
-  const path = optional<string>(error.path, 'string');
+  const code = optionalString(error.code);
+  const errno = optionalNumber(error.errno);
+  const syscall = optionalString(error.syscall);
+  const path = optionalString(error.path);
   if (code !== undefined) wire.code = code;
   if (errno !== undefined) wire.errno = errno;
   if (syscall !== undefined) wire.syscall = syscall;
