@@ -124,8 +124,10 @@ export class ProbeChildPool {
       const job = child.ready && child.job === undefined ? this.#queue.shift() : undefined;
       if (job !== undefined) this.#dispatch(child, job);
     }
+    // One child starts at a time: Node's spawn blocks this thread until the child has called
+    // exec (measured 100-150 ms on a loaded host), so a burst of starts would stall the event loop.
     let starting = [...this.#children].filter((child) => !child.ready).length;
-    while (this.#queue.length > starting && this.#children.size < this.#maxChildren) {
+    while (this.#queue.length > starting && starting < 1 && this.#children.size < this.#maxChildren) {
       this.#spawn();
       starting += 1;
     }
