@@ -136,10 +136,11 @@ export class ProbeChildPool {
   #dispatch(child: Child, job: Job): void {
     clearTimeout(child.idleTimer);
     child.job = job;
-    for (const handle of handles(child.process)) handle.ref();
     child.process.stdin.write(encodeRequest(job.request));
-    // The clock starts now, when the child takes the request, not when it was queued.
+    // The clock starts now, when the child takes the request, not when it was queued. The timer
+    // keeps the process alive until the answer; a call without one needs the child's handles.
     if (job.timeoutMs !== undefined) child.timer = setTimeout(() => { this.#expire(child); }, job.timeoutMs);
+    else for (const handle of handles(child.process)) handle.ref();
   }
 
   #spawn(): void {
@@ -184,13 +185,13 @@ export class ProbeChildPool {
       child.job = undefined;
       if (message.kind === 'ok') job.resolve(message.value);
       else job.reject(toErrnoException(message.error));
-      this.#idle(child);
+      this.#idle(child, job.timeoutMs === undefined);
     }
     this.#pump();
   }
 
-  #idle(child: Child): void {
-    for (const handle of handles(child.process)) handle.unref();
+  #idle(child: Child, wasUntimed = true): void {
+    if (wasUntimed) for (const handle of handles(child.process)) handle.unref();
     child.idleTimer = setTimeout(() => {
       // Keep one warm child.
       if (child.job === undefined && this.#children.size > 1) this.#retire(child, false);

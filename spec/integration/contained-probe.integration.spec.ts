@@ -33,17 +33,17 @@ async function outcome(call: Promise<unknown>): Promise<unknown> {
 
 /** Reads a small local file every 50 ms until stopped; resolves to the slowest read in ms. */
 function sampleLocalReads(file: string): { stop: () => Promise<number> } {
-  let running = true;
+  const state = { running: true };
   let slowest = 0;
   const loop = (async () => {
-    while (running) {
+    while (state.running) {
       const started = performance.now();
       await readFile(file);
       slowest = Math.max(slowest, performance.now() - started);
       await sleep(50);
     }
   })();
-  return { stop: async () => { running = false; await loop; return slowest; } };
+  return { stop: async () => { state.running = false; await loop; return slowest; } };
 }
 
 describe('NodeFileSystemProbe on hung and slow FUSE mounts', function () {
@@ -81,9 +81,9 @@ describe('NodeFileSystemProbe on hung and slow FUSE mounts', function () {
 
     const reads = sampleLocalReads(local);
     const healthyAnswers: unknown[] = [];
-    let probing = true;
+    const healthyProbe = { running: true };
     const healthyLoop = (async () => {
-      while (probing) {
+      while (healthyProbe.running) {
         healthyAnswers.push(await outcome(probe.stat(healthy, { timeoutMs: 10_000 })));
         await sleep(100);
       }
@@ -99,7 +99,7 @@ describe('NodeFileSystemProbe on hung and slow FUSE mounts', function () {
       });
       rounds.push(await Promise.all(calls.map(outcome)));
     }
-    probing = false;
+    healthyProbe.running = false;
     await healthyLoop;
     const slowestLocalRead = await reads.stop();
 
@@ -152,7 +152,7 @@ describe('NodeFileSystemProbe on hung and slow FUSE mounts', function () {
     expect(await probe.stat(mountPath, { timeoutMs })).to.include({ isDirectory: true });
   });
 
-  it('works the same for an unprivileged agent: the child runs as that user and is killed on a timeout', async () => {
+  it('works the same for an unprivileged agent: the child runs as that user and is killed on a timeout', () => {
     chmodSync(host.root, 0o755);
     const mountPath = mountStandIn(host, 'registry/stopped', 'stopped');
     host.signalClient(mountPath, 'SIGSTOP');
