@@ -30,6 +30,7 @@ export type { StaleReason, VolumeDriverErrorOptions } from './errors.js';
 export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './filesystem/file-system-probe.js';
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
+export type { ProbeChildPoolOptions } from './filesystem/probe-child-pool.js';
 export { parseMountInfo } from './filesystem/parse-mount-info.js';
 export { buildGuestDiskConfig } from './libvirt/build-guest-disk-config.js';
 export type { BuildGuestDiskConfigOptions } from './libvirt/build-guest-disk-config.js';
