@@ -205,7 +205,9 @@ describe('NodeFileSystemProbe on hung and slow FUSE mounts', function () {
       await guest.waitForSteps(8);
       const errors = guest.errors();
       expect(errors.length).to.be.at.least(6);
-      expect(new Set(errors.map((error) => error.errno))).to.deep.equal(new Set(['ENOTCONN']));
+      // A request in flight when the client died is aborted; the ones after find no connection.
+      expect(errors.every((error) => error.errno === 'ENOTCONN' || error.errno === 'ECONNABORTED'), JSON.stringify(errors)).to.be.true;
+      expect(errors.some((error) => error.errno === 'ENOTCONN')).to.be.true;
     });
   });
 });
