@@ -37,6 +37,7 @@ export type { StaleReason, VolumeDriverErrorOptions } from './errors.js';
 export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './filesystem/file-system-probe.js';
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
+export type { ProbeChildPoolOptions } from './filesystem/probe-child-pool.js';
 export { parseMountInfo } from './filesystem/parse-mount-info.js';
 export { checkMountBase } from './filesystem/check-mount-base.js';
 export type { MountBaseOptions } from './filesystem/check-mount-base.js';

@@ -43,7 +43,10 @@ export interface PathStat {
   ino?: number;
 }
 
-/** Per-call options for probes that may block on a hung mount. */
+/**
+ * Per-call options for probes that may block on a hung mount. Every method that takes them may
+ * reach a mount; pass `timeoutMs` wherever the path may be on one.
+ */
 export interface ProbeOptions {
   /** Give up after this many milliseconds and reject with an error whose `code` is `ETIMEDOUT`. */
   timeoutMs?: number;
@@ -67,20 +70,20 @@ export interface FileSystemProbe {
   /** `lstat(2)`, not following a final link. */
   lstat(path: string, options?: ProbeOptions): Promise<PathStat>;
   /** Whether the current user may write to and search the directory. */
-  isWritable(path: string): Promise<boolean>;
+  isWritable(path: string, options?: ProbeOptions): Promise<boolean>;
   /** `mkdir -p`. An existing directory is fine. */
-  ensureDirectory(path: string): Promise<void>;
+  ensureDirectory(path: string, options?: ProbeOptions): Promise<void>;
   /** `rmdir`: removes an empty directory only. */
-  removeDirectory(path: string): Promise<void>;
+  removeDirectory(path: string, options?: ProbeOptions): Promise<void>;
   /** Whether anything (even a dangling link) exists at the path. */
-  pathExists(path: string): Promise<boolean>;
+  pathExists(path: string, options?: ProbeOptions): Promise<boolean>;
   /** The name of PID 1 (`systemd`, `init`, ...), or `undefined` when it cannot be read. */
   readInitProcessName(): Promise<string | undefined>;
 
   // Optional capabilities: the drivers use them when a probe offers them.
 
   /** `realpath(3)`: the canonical path, as the kernel writes it in the mount table. */
-  realPath?(path: string): Promise<string>;
+  realPath?(path: string, options?: ProbeOptions): Promise<string>;
   /** Reads up to `length` bytes at `position` (e.g. a qcow2 header). */
   readBytes?(path: string, position: number, length: number, options?: ProbeOptions): Promise<Uint8Array>;
   /**
@@ -93,6 +96,12 @@ export interface FileSystemProbe {
    * `/proc` without touching the mount itself, so it answers on a hung mount too.
    */
   countOpenFilesUnder?(path: string): Promise<number>;
+  /**
+   * Requests the FUSE connection whose device minor is given has sent to its client and not had
+   * answered yet (`fusectl`'s `waiting`), or `undefined` when there is no such connection.
+   * Never blocks. Not a health check: a hung client that was idle has 0 waiting.
+   */
+  fuseWaiting?(minor: number): Promise<number | undefined>;
 }
 
 /** What {@link FileSystemProbe.abortFuseConnection} did. */

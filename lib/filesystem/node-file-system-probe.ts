@@ -1,9 +1,11 @@
 import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
 import { countOpenFilesUnder } from './count-open-files.js';
+import { InProcessGuard } from './in-process-guard.js';
 import { parseMountInfo } from './parse-mount-info.js';
+import { ProbeChildPool, type ProbeChildPoolOptions } from './probe-child-pool.js';
+import { toPathStat, type ProbeRequestBody } from './probe-child-protocol.js';
 
 /** Options for {@link NodeFileSystemProbe}. */
 export interface NodeFileSystemProbeOptions {
@@ -22,22 +24,18 @@ export interface NodeFileSystemProbeOptions {
    * @default '/proc/1/comm'
    */
   initCommPath?: string;
+  /**
+   * Make every call that may reach a mount in a killable child process (see the class notes).
+   * `false` makes them in this process: a call that timed out on a hung mount then holds one
+   * of libuv's four I/O threads until the client answers or its connection is aborted.
+   * @default true
+   */
+  contained?: boolean;
+  /** How many probe children, for how long; see {@link ProbeChildPoolOptions}. */
+  probeChildren?: ProbeChildPoolOptions;
 }
 
-/** A call that may hang, shared by everyone who asks the same while it runs. */
-interface Pending<T> {
-  startedAt: number;
-  operation: Promise<T>;
-}
-
-function timeoutError(path: string, timeoutMs: number): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(`ETIMEDOUT: no answer within ${timeoutMs} ms, stat '${path}'`);
-  error.code = 'ETIMEDOUT';
-  error.path = path;
-  return error;
-}
-
-function toPathStat(stats: Stats): PathStat {
+function statsToPathStat(stats: Stats): PathStat {
   return {
     size: stats.size,
     mode: stats.mode,
@@ -51,26 +49,43 @@ function toPathStat(stats: Stats): PathStat {
   };
 }
 
+/** Absence, as `pathExists` means it: nothing can exist below a missing directory or a file. */
+function isAbsence(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
 /**
  * The default {@link FileSystemProbe}, on `node:fs` and `/proc/self/mountinfo`.
  *
- * A `stat` of a hung FUSE mount never returns and holds one of libuv's (by default four) I/O
- * threads until the client answers. So calls that may touch a mount take a timeout, and while
- * one call on a path is still unanswered, further calls on that path wait for that same call
- * instead of taking another thread: a hung mount holds at most one thread, and
- * {@link NodeFileSystemProbe.abortFuseConnection} frees it.
+ * A `stat` of a hung FUSE mount never returns: made in this process it would hold one of
+ * libuv's (by default four) I/O threads until the client answers, and four of them stall every
+ * file read of the process. So every call that may reach a mount (`stat`, `lstat`, `readBytes`,
+ * `realPath`, `pathExists`, `isWritable`, `ensureDirectory`, `removeDirectory`) runs in a
+ * child process ({@link ProbeChildPool}); a call that passes `timeoutMs` and gets no answer in
+ * time rejects with `ETIMEDOUT`, and its child is killed, so no thread is left behind anywhere.
+ * The time starts when a child takes the call, not while it waits for one. Calls on the same
+ * path with a timeout share one answer (unless `fresh`). The mount table, `/proc` and `fusectl`
+ * never block and are read in this process.
+ *
+ * Call {@link NodeFileSystemProbe.close} to end the children early; idle children never keep
+ * the process alive.
  */
 export class NodeFileSystemProbe implements FileSystemProbe {
   readonly #mountInfoPath: string;
   readonly #fuseConnectionsPath: string;
   readonly #initCommPath: string;
-  /** Calls still waiting for the kernel, by operation and path. */
-  readonly #pending = new Map<string, Pending<unknown>>();
+  readonly #pool: ProbeChildPool | undefined;
+  readonly #guard = new InProcessGuard();
+  /** Calls with a timeout still waiting for a child's answer, by operation and path. */
+  readonly #shared = new Map<string, Promise<unknown>>();
 
+  /** @throws {TypeError} When a `probeChildren` option is out of range. */
   constructor(options: NodeFileSystemProbeOptions = {}) {
     this.#mountInfoPath = options.mountInfoPath ?? '/proc/self/mountinfo';
     this.#fuseConnectionsPath = options.fuseConnectionsPath ?? '/sys/fs/fuse/connections';
     this.#initCommPath = options.initCommPath ?? '/proc/1/comm';
+    this.#pool = options.contained === false ? undefined : new ProbeChildPool(options.probeChildren);
   }
 
   /** Reads and parses the mount table. */
@@ -82,39 +97,44 @@ export class NodeFileSystemProbe implements FileSystemProbe {
 
   /** `stat(2)` with a timeout; see the class notes on hung mounts. */
   async stat(path: string, options: ProbeOptions = {}): Promise<PathStat> {
-    return toPathStat(await this.#guarded(`stat:${path}`, path, options, () => fsp.stat(path)));
+    if (this.#pool !== undefined) return toPathStat(await this.#contained({ op: 'stat', path }, options));
+    return statsToPathStat(await this.#guard.run(`stat:${path}`, path, options, () => fsp.stat(path)));
   }
 
   /** `lstat(2)` with a timeout. */
   async lstat(path: string, options: ProbeOptions = {}): Promise<PathStat> {
-    return toPathStat(await this.#guarded(`lstat:${path}`, path, options, () => fsp.lstat(path)));
+    if (this.#pool !== undefined) return toPathStat(await this.#contained({ op: 'lstat', path }, options));
+    return statsToPathStat(await this.#guard.run(`lstat:${path}`, path, options, () => fsp.lstat(path)));
   }
 
-  async isWritable(path: string): Promise<boolean> {
+  async isWritable(path: string, options: ProbeOptions = {}): Promise<boolean> {
+    const mode = constants.W_OK | constants.X_OK;
     try {
-      await fsp.access(path, constants.W_OK | constants.X_OK);
+      if (this.#pool !== undefined) await this.#contained({ op: 'access', path, mode }, options);
+      else await fsp.access(path, mode);
       return true;
     } catch {
       return false;
     }
   }
 
-  async ensureDirectory(path: string): Promise<void> {
-    await fsp.mkdir(path, { recursive: true });
+  async ensureDirectory(path: string, options: ProbeOptions = {}): Promise<void> {
+    if (this.#pool !== undefined) await this.#contained({ op: 'mkdir', path }, options);
+    else await fsp.mkdir(path, { recursive: true });
   }
 
-  async removeDirectory(path: string): Promise<void> {
-    await fsp.rmdir(path);
+  async removeDirectory(path: string, options: ProbeOptions = {}): Promise<void> {
+    if (this.#pool !== undefined) await this.#contained({ op: 'rmdir', path }, options);
+    else await fsp.rmdir(path);
   }
 
-  async pathExists(path: string): Promise<boolean> {
+  async pathExists(path: string, options: ProbeOptions = {}): Promise<boolean> {
     try {
-      await fsp.lstat(path);
+      if (this.#pool !== undefined) await this.#contained({ op: 'lstat', path }, options);
+      else await fsp.lstat(path);
       return true;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // Nothing can exist below a missing directory or below a file.
-      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      if (isAbsence(error)) return false;
       throw error;
     }
   }
@@ -127,12 +147,17 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     }
   }
 
-  async realPath(path: string): Promise<string> {
+  async realPath(path: string, options: ProbeOptions = {}): Promise<string> {
+    if (this.#pool !== undefined) return String(await this.#contained({ op: 'realpath', path }, options));
     return fsp.realpath(path);
   }
 
   async readBytes(path: string, position: number, length: number, options: ProbeOptions = {}): Promise<Uint8Array> {
-    const bytes = await this.#guarded(`read:${position}:${length}:${path}`, path, options, async () => {
+    if (this.#pool !== undefined) {
+      // Callers sharing one read each get their own bytes.
+      return new Uint8Array(Buffer.from(String(await this.#contained({ op: 'read', path, position, length }, options)), 'base64'));
+    }
+    const bytes = await this.#guard.run(`read:${position}:${length}:${path}`, path, options, async () => {
       const handle = await fsp.open(path, 'r');
       try {
         const buffer = new Uint8Array(length);
@@ -142,7 +167,6 @@ export class NodeFileSystemProbe implements FileSystemProbe {
         await handle.close();
       }
     });
-    // Callers sharing one read each get their own bytes.
     return bytes.slice();
   }
 
@@ -176,35 +200,48 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     }
   }
 
-  /** Runs a call that may block on a hung mount; see the class notes. */
-  async #guarded<T>(key: string, path: string, options: ProbeOptions, call: () => Promise<T>): Promise<T> {
-    const { timeoutMs } = options;
-    if (timeoutMs === undefined) return call();
-    // A second caller shares the call in flight rather than taking another thread, and gets
-    // what is left of that call's time: a call already past it is hung, and says so at once.
-    let pending = options.fresh === true ? undefined : (this.#pending.get(key) as Pending<T> | undefined);
-    if (pending === undefined) {
-      const own: Pending<T> = { startedAt: performance.now(), operation: call() };
-      own.operation
-        .finally(() => {
-          if (this.#pending.get(key) === own) this.#pending.delete(key);
-        })
-        // The call may outlive every caller's timeout; it settles when the client answers or the
-        // connection is aborted, and nobody is left to see a rejection then.
-        .catch(() => undefined);
-      this.#pending.set(key, own);
-      pending = own;
-    }
-    const left = pending.startedAt + timeoutMs - performance.now();
-    if (left <= 0) throw timeoutError(path, timeoutMs);
-    let timer: NodeJS.Timeout | undefined;
-    const expiry = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => { reject(timeoutError(path, timeoutMs)); }, left);
-    });
+  /**
+   * How many requests the FUSE connection with this minor has sent to its client and not yet
+   * had answered (`fusectl`'s `waiting`), or `undefined` when there is no such connection.
+   * Never blocks. A hung client that was idle has 0 waiting until someone asks it something,
+   * so 0 does not say a `stat` would answer.
+   *
+   * @throws Rejects with the errno code when the file exists but cannot be read.
+   */
+  fuseWaiting(minor: number): Promise<number | undefined> {
     try {
-      return await Promise.race([pending.operation, expiry]);
-    } finally {
-      clearTimeout(timer);
+      return Promise.resolve(Number(readFileSync(`${this.#fuseConnectionsPath}/${minor}/waiting`, 'utf8').trim()));
+    } catch (caught) {
+      const error = caught as NodeJS.ErrnoException;
+      return error.code === 'ENOENT' ? Promise.resolve(undefined) : Promise.reject(error);
     }
+  }
+
+  /** Kills the probe children; a later call starts a new one. Waiting calls reject with `ECANCELED`. */
+  close(): void {
+    this.#pool?.close();
+  }
+
+  /** PIDs of the live probe children (none with `contained: false`). */
+  get probeChildPids(): number[] {
+    return this.#pool?.pids ?? [];
+  }
+
+  /** Runs a call in a probe child; calls with a timeout on the same thing share one answer. */
+  #contained(body: ProbeRequestBody, options: ProbeOptions): Promise<unknown> {
+    const pool = this.#pool as ProbeChildPool;
+    // The children run in `/`: a relative path means what it means here.
+    body.path = resolve(body.path);
+    const { timeoutMs } = options;
+    const changes = body.op === 'mkdir' || body.op === 'rmdir';
+    if (timeoutMs === undefined || changes) return pool.run(body, timeoutMs);
+    const key = JSON.stringify(body);
+    const joined = options.fresh === true ? undefined : this.#shared.get(key);
+    if (joined !== undefined) return joined;
+    const own = pool.run(body, timeoutMs);
+    this.#shared.set(key, own);
+    // Settled, it no longer stands for a call in flight; nobody may be left to see a rejection.
+    own.finally(() => { if (this.#shared.get(key) === own) this.#shared.delete(key); }).catch(() => undefined);
+    return own;
   }
 }

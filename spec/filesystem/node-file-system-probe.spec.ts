@@ -1,6 +1,6 @@
 import { chmod, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat as fsStat, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, use } from 'chai';
@@ -286,19 +286,141 @@ describe('NodeFileSystemProbe', () => {
   });
 
   describe('a call that hangs (a FIFO nobody writes to stands in for a hung mount)', () => {
-    it('times out, and a second caller is told at once rather than taking another thread', async () => {
-      const fifo = join(tmp, 'fifo');
-      execFileSync('mkfifo', [fifo]);
-      const probe = new NodeFileSystemProbe();
+    const fifos: string[] = [];
+    let contained: NodeFileSystemProbe;
+
+    function fifo(): string {
+      const path = join(tmp, `fifo-${fifos.length}`);
+      execFileSync('mkfifo', [path]);
+      fifos.push(path);
+      return path;
+    }
+
+    /** Lets every open still waiting on a FIFO return (a writer arrives). */
+    function release(): void {
+      for (const path of fifos.splice(0)) {
+        try {
+          closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // nobody waiting
+        }
+      }
+    }
+
+    /** How long a read of a small local file takes, or Infinity past `limitMs`. */
+    async function localReadMs(limitMs: number): Promise<number> {
+      const file = join(tmp, 'local');
+      // Synchronous: the promise API needs the very threads this measures.
+      writeFileSync(file, 'local');
       const started = performance.now();
-      await expect(probe.readBytes(fifo, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
-      expect(performance.now() - started).to.be.within(150, 2_000);
-      const again = performance.now();
-      await expect(probe.readBytes(fifo, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
-      expect(performance.now() - again).to.be.below(100);
-      // Let the stuck open go: a writer arrives, the read returns, the thread is free again.
-      const writer = openSync(fifo, 'w');
-      closeSync(writer);
+      const read = readFile(file, 'utf8').then(() => performance.now() - started);
+      return Promise.race([read, new Promise<number>((resolve) => setTimeout(() => { resolve(Infinity); }, limitMs))]);
+    }
+
+    beforeEach(() => {
+      contained = new NodeFileSystemProbe();
+    });
+
+    afterEach(() => {
+      contained.close();
+      release();
+    });
+
+    it('times out, kills the child that made it, and asks again in a new child on the next call', async function () {
+      this.timeout(30_000);
+      const path = fifo();
+      await expect(contained.readBytes(path, 0, 1, { timeoutMs: 300 })).to.be.rejected.and.eventually.include({ code: 'ETIMEDOUT', message: `ETIMEDOUT: no answer within 300 ms, read '${path}'` });
+      expect(contained.probeChildPids).to.deep.equal([]);
+      await expect(contained.readBytes(path, 0, 1, { timeoutMs: 300 })).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
+      expect(await contained.stat(tmp, { timeoutMs: 5_000 })).to.include({ isDirectory: true });
+      expect(contained.probeChildPids).to.have.length(1);
+    });
+
+    it('leaves no thread of this process blocked: after 8 timed-out calls a local read answers within 500 ms', async function () {
+      this.timeout(60_000);
+      const calls = Array.from({ length: 8 }, () => contained.readBytes(fifo(), 0, 1, { timeoutMs: 300 }));
+      const codes = await Promise.all(calls.map((call) => call.then(() => 'fulfilled', (e: unknown) => (e as NodeJS.ErrnoException).code)));
+      expect(codes).to.deep.equal(Array.from({ length: 8 }, () => 'ETIMEDOUT'));
+      expect(await localReadMs(2_000)).to.be.below(500);
+    });
+
+    it('shares one child among concurrent calls on the same path, unless fresh', async function () {
+      this.timeout(30_000);
+      const path = fifo();
+      const calls = [contained.readBytes(path, 0, 1, { timeoutMs: 20_000 }), contained.readBytes(path, 0, 1, { timeoutMs: 20_000 })];
+      const fresh = contained.readBytes(path, 0, 1, { timeoutMs: 20_000, fresh: true });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(contained.probeChildPids).to.have.length(2);
+      contained.close();
+      for (const call of [...calls, fresh]) await expect(call).to.be.rejected.and.eventually.have.property('code', 'ECANCELED');
+    });
+
+    describe('with contained: false (in this process)', () => {
+      it('times out, and a second caller is told at once rather than taking another thread', async () => {
+        const probe = new NodeFileSystemProbe({ contained: false });
+        const path = fifo();
+        const started = performance.now();
+        await expect(probe.readBytes(path, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
+        expect(performance.now() - started).to.be.within(150, 2_000);
+        const again = performance.now();
+        await expect(probe.readBytes(path, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.include({ code: 'ETIMEDOUT', message: `ETIMEDOUT: no answer within 200 ms, read '${path}'` });
+        expect(performance.now() - again).to.be.below(100);
+        expect(probe.probeChildPids).to.deep.equal([]);
+      });
+
+      // What containment prevents, shown so the test above would catch its loss: four timed-out
+      // calls keep libuv's four threads, and a local read waits until they are let go.
+      it('leaves a thread blocked per timed-out call: after 4, a local read waits', async () => {
+        const probe = new NodeFileSystemProbe({ contained: false });
+        const calls = Array.from({ length: 4 }, () => probe.readBytes(fifo(), 0, 1, { timeoutMs: 100 }).catch((e: unknown) => e));
+        await Promise.all(calls);
+        const stalled = localReadMs(1_000);
+        expect(await stalled).to.equal(Infinity);
+        release();
+        expect(await localReadMs(2_000)).to.be.below(500);
+      });
+    });
+  });
+
+  describe('fuseWaiting()', () => {
+    it('reads <connections>/<minor>/waiting', async () => {
+      await mkdir(join(tmp, '41'));
+      await writeFile(join(tmp, '41', 'waiting'), '3\n');
+      expect(await new NodeFileSystemProbe({ fuseConnectionsPath: tmp }).fuseWaiting(41)).to.equal(3);
+    });
+
+    it('is undefined when there is no such connection', async () => {
+      expect(await new NodeFileSystemProbe({ fuseConnectionsPath: tmp }).fuseWaiting(41)).to.equal(undefined);
+    });
+
+    it('rejects with the errno code for a failure other than a missing connection', async () => {
+      await mkdir(join(tmp, '41', 'waiting'), { recursive: true });
+      await expect(new NodeFileSystemProbe({ fuseConnectionsPath: tmp }).fuseWaiting(41)).to.be.rejected.and.eventually.have.property('code', 'EISDIR');
+    });
+  });
+
+  describe('in a probe child', () => {
+    it('resolves a relative path against this process\'s directory, not the child\'s', async () => {
+      const cwd = process.cwd();
+      process.chdir(tmp);
+      try {
+        await writeFile(join(tmp, 'relative'), 'abc');
+        expect(await probe.stat('relative', { timeoutMs: 5_000 })).to.include({ size: 3 });
+        expect(await probe.realPath('relative')).to.equal(join(tmp, 'relative'));
+      } finally {
+        process.chdir(cwd);
+      }
+    });
+
+    it('starts again after close()', async () => {
+      const own = new NodeFileSystemProbe();
+      expect(await own.stat(tmp)).to.include({ isDirectory: true });
+      const [pid] = own.probeChildPids;
+      own.close();
+      expect(own.probeChildPids).to.deep.equal([]);
+      expect(await own.stat(tmp)).to.include({ isDirectory: true });
+      expect(own.probeChildPids).to.have.length(1).and.not.include(pid);
+      own.close();
     });
   });
 

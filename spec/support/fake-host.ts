@@ -94,6 +94,7 @@ export class FakeHost {
         return Promise.resolve('aborted');
       }),
       countOpenFilesUnder: sinon.spy((path: string) => Promise.resolve(this.openFiles.get(path) ?? 0)),
+      fuseWaiting: sinon.spy((_minor: number): Promise<number | undefined> => Promise.resolve(0)),
     };
   }
 
