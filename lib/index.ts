@@ -19,14 +19,16 @@ export {
   InvalidConnectionInfoError,
   InsecureMountBaseError,
   InvalidVolumeError,
+  isVolumeDriverError,
   StaleVolumeMountError,
   UnsafeImageError,
   VolumeDriverError,
   VolumeMountError,
   VolumeUnmountError,
   VolumeUnresponsiveError,
+  VOLUME_DRIVER_ERROR_CODES,
 } from './errors.js';
-export type { StaleReason, VolumeDriverErrorOptions } from './errors.js';
+export type { StaleReason, VolumeDriverErrorCode, VolumeDriverErrorOptions } from './errors.js';
 export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './filesystem/file-system-probe.js';
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
