@@ -1,10 +1,13 @@
 export type { AttachmentStore, AttachmentTable } from './attachments/attachment-store.js';
+export { attachmentTableToJSON } from './attachments/attachment-table-to-json.js';
+export type { AttachmentTableJSON } from './attachments/attachment-table-to-json.js';
 export { FileAttachmentStore } from './attachments/file-attachment-store.js';
 export { MemoryAttachmentStore } from './attachments/memory-attachment-store.js';
 export type { Command, CommandResult, CommandRunner, RunOptions } from './commands/command-runner.js';
 export { ExecaCommandRunner } from './commands/execa-command-runner.js';
 export type { ExecaCommandRunnerOptions } from './commands/execa-command-runner.js';
-export type { ConnectionData, ConnectionInfo, DiskInfo, InstanceRef, QosSpecs } from './drivers/connection-info.js';
+export { checkDiskInfo, DISK_BUSES, DISK_DEVICE_TYPES } from './drivers/check-disk-info.js';
+export type { ConnectionData, ConnectionInfo, DiskBus, DiskDeviceType, DiskInfo, InstanceRef, QosSpecs } from './drivers/connection-info.js';
 export { FileSystemVolumeDriver } from './drivers/file-system-volume-driver.js';
 export type { FileSystemVolumeDriverOptions, MountHealth, ResolvedVolume } from './drivers/file-system-volume-driver.js';
 export { QuobyteVolumeDriver } from './drivers/quobyte-volume-driver.js';

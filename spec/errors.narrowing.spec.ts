@@ -32,7 +32,7 @@ function oneOfEach(): VolumeDriverError[] {
   const stale: 'ERR_STALE_VOLUME_MOUNT' = new StaleVolumeMountError(MOUNT_PATH, 'unresponsive').code;
   const unresponsive: 'ERR_VOLUME_UNRESPONSIVE' = new VolumeUnresponsiveError(MOUNT_PATH).code;
   const failed: 'ERR_COMMAND_FAILED' = new CommandFailedError({ command: UMOUNT, exitCode: 1, stdout: '', stderr: '' }).code;
-  void [invalid, stale, unresponsive, failed];
+  expect([invalid, stale, unresponsive, failed]).to.have.length(4);
   return [
     new InvalidConnectionInfoError('data', 'x'),
     new InvalidVolumeError(MOUNT_PATH, 'x'),
@@ -112,7 +112,7 @@ describe('errors as types', () => {
       const wrong: InvalidVolumeError['code'] = 'ERR_VOLUME_MOUNT';
       const all: readonly VolumeDriverErrorCode[] = codes;
       expect(all).to.have.length(4);
-      void wrong;
+      expect(wrong).to.equal('ERR_VOLUME_MOUNT');
     });
   });
 
@@ -124,7 +124,7 @@ describe('errors as types', () => {
     it('is false for other errors, look-alikes and non-objects', () => {
       const lookAlike = Object.assign(new Error('x'), { code: 'ERR_VOLUME_MOUNT' });
       for (const value of [lookAlike, new TypeError('x'), { code: 'ERR_VOLUME_MOUNT' }, null, undefined, 'ERR_VOLUME_MOUNT', 42]) {
-        expect(isVolumeDriverError(value), String(value)).to.equal(false);
+        expect(isVolumeDriverError(value), typeof value).to.equal(false);
       }
     });
 
