@@ -36,6 +36,21 @@ export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptio
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
 export { parseMountInfo } from './filesystem/parse-mount-info.js';
+export { CHANNELS, subscribeChannel } from './observability/channels.js';
+export type {
+  BusyMessage,
+  ChannelKind,
+  ChannelMessages,
+  CommandMessage,
+  MountMessage,
+  RepairMessage,
+  ReuseMessage,
+  UnmountMessage,
+  UnresponsiveMessage,
+} from './observability/channels.js';
+export { instrumentRunner } from './observability/instrument-runner.js';
+export type { InstrumentRunnerOptions } from './observability/instrument-runner.js';
+export type { Logger } from './observability/logger.js';
 export { buildGuestDiskConfig } from './libvirt/build-guest-disk-config.js';
 export type { BuildGuestDiskConfigOptions } from './libvirt/build-guest-disk-config.js';
 export { formatDiskXml } from './libvirt/format-disk-xml.js';
