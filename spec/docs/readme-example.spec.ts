@@ -24,7 +24,10 @@ function exampleBlock(): string {
 }
 
 type AsyncFunctionConstructor = new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;
-const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as AsyncFunctionConstructor;
+async function anAsyncFunction(): Promise<void> {
+  await Promise.resolve();
+}
+const AsyncFunction = (Object.getPrototypeOf(anAsyncFunction) as { constructor: AsyncFunctionConstructor }).constructor;
 
 describe('README.md', () => {
   describe('the example', () => {
