@@ -12,15 +12,78 @@ export interface VolumeDriverErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Every `code` an error of this library can carry, one per class. A new error class adds its code
+ * here (the compiler insists: {@link VolumeDriverError.code} is typed from this list).
+ */
+export const VOLUME_DRIVER_ERROR_CODES = [
+  'ERR_INVALID_CONNECTION_INFO',
+  'ERR_INVALID_VOLUME',
+  'ERR_STALE_VOLUME_MOUNT',
+  'ERR_VOLUME_UNRESPONSIVE',
+  'ERR_UNSAFE_IMAGE',
+  'ERR_INSECURE_MOUNT_BASE',
+  'ERR_VOLUME_MOUNT',
+  'ERR_VOLUME_UNMOUNT',
+  'ERR_COMMAND_FAILED',
+  'ERR_COMMAND_TIMEOUT',
+  'ERR_COMMAND_NOT_FOUND',
+  'ERR_ATTACHMENT_STORE',
+] as const;
+
+/**
+ * The `code` of any error this library raises. `switch (err.code)` over it narrows, and an
+ * exhaustiveness check (`const unhandled: never = err.code`) tells a caller when a release adds one.
+ */
+export type VolumeDriverErrorCode = (typeof VOLUME_DRIVER_ERROR_CODES)[number];
+
+/**
+ * Marks this library's errors. `Symbol.for` (the global registry), not a module-local symbol or
+ * `instanceof`: two copies of the package in one process (a dependency's and the agent's own)
+ * have two `VolumeDriverError` classes, and each must recognise the other's errors.
+ */
+const BRAND = Symbol.for('libvirt-volume-driver.VolumeDriverError');
+
 /** Base class of every error raised by this library. */
 export abstract class VolumeDriverError extends Error {
+  static {
+    // On the prototype, so it is neither an own property (console.log) nor enumerable.
+    Object.defineProperty(this.prototype, BRAND, { value: true });
+  }
+
   /** Stable, machine-readable identifier of the failure (e.g. `ERR_VOLUME_MOUNT`). */
-  abstract readonly code: string;
+  abstract readonly code: VolumeDriverErrorCode;
 
   constructor(message: string, options: VolumeDriverErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.name = new.target.name;
   }
+}
+
+/**
+ * Whether `value` is an error of this library, from this copy of the package or from any other
+ * (a brand in the global symbol registry, not `instanceof`). Then `value.code` is one of
+ * {@link VolumeDriverErrorCode}.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await driver.connectVolume(ci, instance);
+ * } catch (error) {
+ *   if (!isVolumeDriverError(error)) throw error;
+ *   switch (error.code) {
+ *     case 'ERR_STALE_VOLUME_MOUNT': // ...
+ *   }
+ * }
+ * ```
+ */
+export function isVolumeDriverError(value: unknown): value is VolumeDriverError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [BRAND]?: unknown })[BRAND] === true &&
+    typeof (value as { code?: unknown }).code === 'string'
+  );
 }
 
 /** Connection info is malformed or dangerous. Nothing was run and nothing was written. */
@@ -37,7 +100,8 @@ export class InvalidConnectionInfoError extends VolumeDriverError {
 
 /** The mount point holds no Quobyte mount, or holds another file system. */
 export class InvalidVolumeError extends VolumeDriverError {
-  readonly code: string = 'ERR_INVALID_VOLUME';
+  /** `ERR_INVALID_VOLUME`, or the code of the subclass. */
+  readonly code: 'ERR_INVALID_VOLUME' | 'ERR_STALE_VOLUME_MOUNT' | 'ERR_VOLUME_UNRESPONSIVE' | 'ERR_UNSAFE_IMAGE' = 'ERR_INVALID_VOLUME';
   /** The mount path that was validated. */
   readonly mountPath: string;
 

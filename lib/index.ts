@@ -1,10 +1,13 @@
 export type { AttachmentStore, AttachmentTable } from './attachments/attachment-store.js';
+export { attachmentTableToJSON } from './attachments/attachment-table-to-json.js';
+export type { AttachmentTableJSON } from './attachments/attachment-table-to-json.js';
 export { FileAttachmentStore } from './attachments/file-attachment-store.js';
 export { MemoryAttachmentStore } from './attachments/memory-attachment-store.js';
 export type { Command, CommandResult, CommandRunner, RunOptions } from './commands/command-runner.js';
 export { ExecaCommandRunner } from './commands/execa-command-runner.js';
 export type { ExecaCommandRunnerOptions } from './commands/execa-command-runner.js';
-export type { ConnectionData, ConnectionInfo, DiskInfo, InstanceRef, QosSpecs } from './drivers/connection-info.js';
+export { checkDiskInfo, DISK_BUSES, DISK_DEVICE_TYPES } from './drivers/check-disk-info.js';
+export type { ConnectionData, ConnectionInfo, DiskBus, DiskDeviceType, DiskInfo, InstanceRef, QosSpecs } from './drivers/connection-info.js';
 export { FileSystemVolumeDriver } from './drivers/file-system-volume-driver.js';
 export { HELPER_EXIT, helperCommands } from './drivers/helper-commands.js';
 export type { HelperCommands } from './drivers/helper-commands.js';
@@ -26,14 +29,16 @@ export {
   InvalidConnectionInfoError,
   InsecureMountBaseError,
   InvalidVolumeError,
+  isVolumeDriverError,
   StaleVolumeMountError,
   UnsafeImageError,
   VolumeDriverError,
   VolumeMountError,
   VolumeUnmountError,
   VolumeUnresponsiveError,
+  VOLUME_DRIVER_ERROR_CODES,
 } from './errors.js';
-export type { StaleReason, VolumeDriverErrorOptions } from './errors.js';
+export type { StaleReason, VolumeDriverErrorCode, VolumeDriverErrorOptions } from './errors.js';
 export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './filesystem/file-system-probe.js';
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
@@ -48,6 +53,21 @@ export { checkImage } from './images/image-gate.js';
 export type { BackingImage, CheckImageOptions, ImageFormat, ImageGateResult, ImageReader } from './images/image-gate.js';
 export { parseQcow2Header } from './images/qcow2-header.js';
 export type { Qcow2Header, Qcow2HeaderResult } from './images/qcow2-header.js';
+export { CHANNELS, subscribeChannel } from './observability/channels.js';
+export type {
+  BusyMessage,
+  ChannelKind,
+  ChannelMessages,
+  CommandMessage,
+  MountMessage,
+  RepairMessage,
+  ReuseMessage,
+  UnmountMessage,
+  UnresponsiveMessage,
+} from './observability/channels.js';
+export { instrumentRunner } from './observability/instrument-runner.js';
+export type { InstrumentRunnerOptions } from './observability/instrument-runner.js';
+export type { Logger } from './observability/logger.js';
 export { buildGuestDiskConfig } from './libvirt/build-guest-disk-config.js';
 export type { BuildGuestDiskConfigOptions } from './libvirt/build-guest-disk-config.js';
 export { formatDiskXml } from './libvirt/format-disk-xml.js';

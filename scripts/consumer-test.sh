@@ -57,8 +57,11 @@ import {
   QuobyteVolumeDriver,
   formatDiskXml,
   InvalidConnectionInfoError,
+  isVolumeDriverError,
   parseMountInfo,
   type ConnectionInfo,
+  type DiskInfo,
+  type VolumeDriverErrorCode,
 } from 'libvirt-volume-driver';
 
 const driver = new QuobyteVolumeDriver({ mountPointBase: '/var/lib/nova/mnt', systemd: false });
@@ -88,6 +91,47 @@ assert.equal(entry?.fsType, 'fuse.quobyte');
 // @ts-expect-error data.export is required
 const incomplete: ConnectionInfo = { data: { name: 'volume-1' } };
 void incomplete;
+
+// A misspelt bus does not compile either.
+// @ts-expect-error 'virtoi' is not a DiskBus
+const typo: DiskInfo = { bus: 'virtoi', dev: 'vdb', type: 'disk' };
+void typo;
+
+// err.code narrows: a switch over every code type-checks as exhaustive (a new code in a later
+// release turns the `never` line into a compile error, which is the point).
+function outcome(error: unknown): string {
+  if (!isVolumeDriverError(error)) return 'not ours';
+  const code: VolumeDriverErrorCode = error.code;
+  switch (code) {
+    case 'ERR_INVALID_CONNECTION_INFO':
+    case 'ERR_INSECURE_MOUNT_BASE':
+      return 'refused';
+    case 'ERR_INVALID_VOLUME':
+    case 'ERR_STALE_VOLUME_MOUNT':
+    case 'ERR_VOLUME_UNRESPONSIVE':
+    case 'ERR_UNSAFE_IMAGE':
+      return 'volume';
+    case 'ERR_VOLUME_MOUNT':
+    case 'ERR_VOLUME_UNMOUNT':
+      return 'mount';
+    case 'ERR_COMMAND_FAILED':
+    case 'ERR_COMMAND_TIMEOUT':
+    case 'ERR_COMMAND_NOT_FOUND':
+      return 'command';
+    case 'ERR_ATTACHMENT_STORE':
+      return 'store';
+    default: {
+      const unhandled: never = code;
+      return unhandled;
+    }
+  }
+}
+try {
+  driver.getConfig({ data: { export: '-o evil/x', name: 'v' } }, { bus: 'virtio', dev: 'vdb', type: 'disk' });
+} catch (error) {
+  assert.equal(outcome(error), 'refused');
+}
+assert.equal(outcome(new Error('x')), 'not ours');
 
 console.log('consumer ok');
 EOF

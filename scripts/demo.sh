@@ -8,17 +8,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ ! -x node_modules/.bin/tsx ]; then
-  echo "demo: node_modules is missing; running npm ci first"
-  log=$(mktemp)
-  if ! npm ci --no-audit --no-fund >"$log" 2>&1; then
-    tail -20 "$log"
-    rm -f "$log"
-    echo "demo: npm ci failed"
-    exit 1
-  fi
-  rm -f "$log"
-fi
+# npm's own progress stays on the terminal: a silent install looks like a hang.
+bash scripts/ensure-dependencies.sh demo
 
 # The stand-in client runs Debian's /usr/bin/python3 with fusepy (see spec/integration/fixtures/README.md).
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null && [ -e /dev/fuse ] && [[ " $* " != *' --dry-run '* ]] \

@@ -3,8 +3,8 @@
 #
 #   1. scripts/pack.sh builds (prepack) and packs from a scratch copy of the tree;
 #   2. the tarball's file list is checked against the allowlist: package.json, README.md,
-#      CHANGELOG.md, LICENSE and dist/**/*.js|*.d.ts, each dist file built from a lib/ source
-#      (no spec, test, bench, docs, source maps or stale build output);
+#      CHANGELOG.md, LICENSE, the guides docs/*.md and dist/**/*.js|*.d.ts, each dist file built
+#      from a lib/ source (no spec, test, bench, docs/api, source maps or stale build output);
 #   3. publint (--strict: warnings fail too) lints the tarball's package.json against its files;
 #   4. attw checks that TypeScript resolves the types of every entry point the way ESM
 #      consumers resolve them (profile esm-only: the package has no CommonJS entry, on purpose).
@@ -24,6 +24,9 @@ problems=()
 for file in "${files[@]}"; do
   case "$file" in
     package.json | README.md | CHANGELOG.md | LICENSE) ;;
+    # The guides, so the README's links work from the registry page and offline (not docs/api/).
+    docs/*/*) problems+=("$file: only docs/*.md ships") ;;
+    docs/*.md) ;;
     dist/*.d.ts | dist/*.js)
       # Built output only: every file must come from a source in lib/.
       source="lib/${file#dist/}"
@@ -38,7 +41,7 @@ for file in "${files[@]}"; do
   esac
 done
 
-for required in package.json README.md CHANGELOG.md LICENSE dist/index.js dist/index.d.ts dist/cli/main.js; do
+for required in package.json README.md CHANGELOG.md LICENSE docs/operations.md docs/writing-a-driver.md dist/index.js dist/index.d.ts dist/cli/main.js; do
   printf '%s\n' "${files[@]}" | grep -qxF "$required" || problems+=("$required: missing")
 done
 
@@ -52,7 +55,7 @@ if [ "${#problems[@]}" -gt 0 ]; then
   printf '  %s\n' "${problems[@]}"
   exit 1
 fi
-echo "file list ok: ${#files[@]} files (package.json, README.md, CHANGELOG.md, LICENSE, dist/**/*.js|d.ts)"
+echo "file list ok: ${#files[@]} files (package.json, README.md, CHANGELOG.md, LICENSE, docs/*.md, dist/**/*.js|d.ts)"
 
 npx --no-install publint run "$tarball" --strict
 npx --no-install attw "$tarball" --profile esm-only --format table-flipped --no-emoji --no-color

@@ -27,6 +27,8 @@ export interface CliOutput {
   write(text: string): unknown;
   /** Terminal width, when the stream is a terminal; help is wrapped to it. */
   readonly columns?: number | undefined;
+  /** Whether the stream is a terminal: `status` then says what a slow check waits for. */
+  readonly isTTY?: boolean | undefined;
 }
 
 /** What {@link runCli} is given by `main.ts`, or by a test. */

@@ -4,24 +4,21 @@
  * @module
  */
 import type { VolumeStatus } from './list-volume-status.js';
+import { printable } from './printable.js';
 
 const HEADERS = ['MOUNT PATH', 'EXPORT', 'HEALTH', 'ATTACHMENTS'] as const;
 const GAP = '  ';
 
-/** Control characters (a mount path may hold a newline) written as mountinfo writes them: `\012`. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f]/g, (char) => `\\${char.charCodeAt(0).toString(8).padStart(3, '0')}`);
-}
-
 function healthCell(row: VolumeStatus): string {
-  return row.reason === undefined || row.health === 'unresponsive' ? row.health : `${row.health} (${row.reason})`;
+  const health = row.reason === undefined || row.health === 'unresponsive' ? row.health : `${row.health} (${printable(row.reason)})`;
+  return row.problems.includes('orphaned') ? `${health}, orphaned` : health;
 }
 
 /**
  * Formats rows under the headers `MOUNT PATH`, `EXPORT`, `HEALTH`, `ATTACHMENTS`. A stale
- * mount shows its reason (`stale (not-connected)`); several attachments are separated by
- * commas; a missing value is `-`. Ends with a newline.
+ * mount shows its reason (`stale (not-connected)`), an own mount nobody uses `, orphaned`;
+ * several attachments are separated by commas; a missing value is `-`. Text from the host is
+ * escaped ({@link printable}). Ends with a newline.
  */
 export function formatStatusTable(rows: readonly VolumeStatus[]): string {
   const cells = [

@@ -10,6 +10,24 @@ import type { FileSystemProbe, MountEntry } from '../filesystem/file-system-prob
 /** How a mount under the base looks. `unknown`: it could not be checked (the reason says why). */
 export type VolumeHealth = 'healthy' | 'stale' | 'unresponsive' | 'foreign' | 'absent' | 'unknown';
 
+/**
+ * What keeps a row from counting as fine; any of them makes `status` exit with
+ * `EXIT_DEGRADED`. `not-mounted`: attachments are recorded but the share is not mounted;
+ * `orphaned`: an own mount no attachment needs; the others are the health of the same name.
+ */
+export type VolumeProblem = 'stale' | 'unresponsive' | 'foreign' | 'not-mounted' | 'unknown' | 'orphaned';
+
+/** Options of {@link listVolumeStatus}. */
+export interface ListVolumeStatusOptions {
+  /** Called once for each mount still being checked after `waitingAfterMs` (to say what a slow run waits for). */
+  onWaiting?: (mountPath: string) => void;
+  /**
+   * How long a check may take before `onWaiting` is called, in milliseconds.
+   * @default 1000
+   */
+  waitingAfterMs?: number;
+}
+
 /** One row of `status`; also the `--json` shape. */
 export interface VolumeStatus {
   /** The mount path as the driver names it (`<base>/<md5 of the export>`), the store's key. */
@@ -23,6 +41,8 @@ export interface VolumeStatus {
   reason?: string;
   /** Attachment ids (`<instance uuid>/<volume>`) the store holds for this mount path. */
   attachments: string[];
+  /** What is wrong with it; empty when nothing is. */
+  problems: VolumeProblem[];
 }
 
 const SOURCE_PREFIX = 'quobyte@';
@@ -47,7 +67,34 @@ async function canonicalBase(probe: FileSystemProbe, base: string): Promise<stri
   return probe.realPath(base).catch(() => trimmed);
 }
 
-async function inspect(driver: QuobyteVolumeDriver, mountPath: string, entry: MountEntry, attachments: readonly string[]): Promise<VolumeStatus> {
+/** The problems of a row with this health and this many attachments. */
+export function problemsOf(health: VolumeHealth, attachmentCount: number): VolumeProblem[] {
+  switch (health) {
+    case 'healthy':
+      return attachmentCount === 0 ? ['orphaned'] : [];
+    case 'stale':
+    case 'unresponsive':
+      return attachmentCount === 0 ? [health, 'orphaned'] : [health];
+    case 'absent':
+      return ['not-mounted'];
+    case 'foreign':
+    case 'unknown':
+      return [health];
+  }
+}
+
+/** Calls `onWaiting` if `check` is still running after `afterMs`. */
+async function reportIfSlow<T>(check: Promise<T>, afterMs: number, onWaiting: (() => void) | undefined): Promise<T> {
+  if (onWaiting === undefined) return check;
+  const timer = setTimeout(onWaiting, afterMs);
+  try {
+    return await check;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function inspect(driver: QuobyteVolumeDriver, mountPath: string, entry: MountEntry, attachments: readonly string[], options: ListVolumeStatusOptions): Promise<VolumeStatus> {
   const row = (health: VolumeHealth, reason: string | undefined): VolumeStatus => ({
     mountPath,
     export: entry.source.startsWith(SOURCE_PREFIX) ? entry.source.slice(SOURCE_PREFIX.length) : entry.source,
@@ -55,10 +102,12 @@ async function inspect(driver: QuobyteVolumeDriver, mountPath: string, entry: Mo
     health,
     ...(reason === undefined ? {} : { reason }),
     attachments: [...attachments],
+    problems: problemsOf(health, attachments.length),
   });
+  const { onWaiting } = options;
   let health;
   try {
-    health = await driver.inspectMount(mountPath);
+    health = await reportIfSlow(driver.inspectMount(mountPath), options.waitingAfterMs ?? 1000, onWaiting && (() => { onWaiting(mountPath); }));
   } catch (error) {
     const cause: unknown = (error as { cause?: unknown }).cause;
     const code = (cause as { code?: unknown } | undefined)?.code ?? (error as { code?: unknown }).code;
@@ -82,7 +131,7 @@ async function inspect(driver: QuobyteVolumeDriver, mountPath: string, entry: Mo
  *
  * @param probe - The probe the driver was built with, so both look at the same host.
  */
-export async function listVolumeStatus(driver: QuobyteVolumeDriver, probe: FileSystemProbe): Promise<VolumeStatus[]> {
+export async function listVolumeStatus(driver: QuobyteVolumeDriver, probe: FileSystemProbe, options: ListVolumeStatusOptions = {}): Promise<VolumeStatus[]> {
   const base = driver.mountPointBase;
   const canonical = await canonicalBase(probe, base);
   const mounted = new Map<string, MountEntry>();
@@ -91,10 +140,10 @@ export async function listVolumeStatus(driver: QuobyteVolumeDriver, probe: FileS
     if (child !== undefined) mounted.set(joinPath(base, child), entry);
   }
   const table = await driver.listAttachments();
-  const rows = await Promise.all([...mounted].map(([mountPath, entry]) => inspect(driver, mountPath, entry, table.get(mountPath) ?? [])));
+  const rows = await Promise.all([...mounted].map(([mountPath, entry]) => inspect(driver, mountPath, entry, table.get(mountPath) ?? [], options)));
   for (const [mountPath, ids] of table) {
     if (!mounted.has(mountPath) && childOf(base, mountPath) !== undefined && ids.length > 0) {
-      rows.push({ mountPath, export: null, fsType: null, health: 'absent', attachments: [...ids] });
+      rows.push({ mountPath, export: null, fsType: null, health: 'absent', attachments: [...ids], problems: problemsOf('absent', ids.length) });
     }
   }
   return rows.sort((a, b) => (a.mountPath < b.mountPath ? -1 : a.mountPath > b.mountPath ? 1 : 0));

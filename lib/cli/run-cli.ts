@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV, type CliOutput, type RunCliOptions } from './cli-context.js';
+import { CliExit, EXIT_BUSY, EXIT_DEGRADED, EXIT_NOT_FOUND } from './cli-exit.js';
 import { CliUsageError } from './cli-usage-error.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerConnectCommand } from './commands/connect.js';
@@ -58,6 +59,8 @@ function buildProgram(deps: RunCliOptions): Command {
         '',
         `A failure is one line on stderr, "${PROGRAM_NAME}: <CODE>: <message>", and exit`,
         `status ${EXIT_FAILURE}; a usage error has code ERR_USAGE and exit status ${EXIT_USAGE}.`,
+        `Exit status ${EXIT_DEGRADED}: status found a problem; ${EXIT_NOT_FOUND}: status found no base (or no`,
+        `folder for the state file); ${EXIT_BUSY}: disconnect left a busy share mounted.`,
       ].join('\n'),
     );
   registerConfigCommand(program, deps);
@@ -84,7 +87,10 @@ function describeFailure(error: unknown): { code: string; message: string; exitC
   }
   if (error instanceof Error) {
     const code: unknown = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '') return { code, message: firstLine(error.message), exitCode: EXIT_FAILURE };
+    // An error may carry its own exit status (CliNotFoundError); else it is a plain failure.
+    const own: unknown = (error as { exitCode?: unknown }).exitCode;
+    const exitCode = typeof own === 'number' && Number.isInteger(own) && own > 0 ? own : EXIT_FAILURE;
+    if (typeof code === 'string' && code !== '') return { code, message: firstLine(error.message), exitCode };
     return { code: 'ERR_UNEXPECTED', message: firstLine(`${error.name}: ${error.message}`), exitCode: EXIT_FAILURE };
   }
   return { code: 'ERR_UNEXPECTED', message: firstLine(String(error)), exitCode: EXIT_FAILURE };
@@ -110,6 +116,8 @@ export async function runCli(argv: readonly string[], deps: RunCliOptions): Prom
   } catch (error) {
     // --help, --version and `help` end through exitOverride too, with status 0.
     if (error instanceof CommanderError && error.exitCode === 0) return 0;
+    // A command that wrote its output and ends with a status of its own (degraded, busy).
+    if (error instanceof CliExit) return error.exitCode;
     const { code, message, exitCode } = describeFailure(error);
     deps.stderr.write(`${PROGRAM_NAME}: ${code}: ${message}\n`);
     return exitCode;

@@ -73,9 +73,9 @@ export class ExecaCommandRunner implements CommandRunner {
   async run(command: Command, options: RunOptions = {}): Promise<CommandResult> {
     const okExitCodes = options.okExitCodes ?? [0];
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    throwIfAborted(options.signal);
     const [helper, ...helperArgs] = this.#rootHelper;
     const argv: Command = helper === undefined ? command : { file: helper, args: [...helperArgs, command.file, ...command.args] };
+    throwIfAborted(options.signal, formatCommand(argv));
     debug('run %s %o', argv.file, argv.args);
 
     const { execa } = await this.#execa;
@@ -92,7 +92,7 @@ export class ExecaCommandRunner implements CommandRunner {
     const { stdout, stderr } = result;
 
     if (result.isCanceled) {
-      throw abortError(options.signal);
+      throw abortError(options.signal, formatCommand(argv));
     }
     if (result.timedOut) {
       throw new CommandTimeoutError({ command: argv, timeoutMs, stdout, stderr });
@@ -102,6 +102,13 @@ export class ExecaCommandRunner implements CommandRunner {
       const { cause } = result as { cause?: unknown };
       const errno = (cause as { code?: unknown } | undefined)?.code;
       if (errno === 'ENOENT') throw new CommandNotFoundError(argv, { cause });
+      // execvp reports EACCES both for a program it may not run and for a PATH folder it may not
+      // search; only the first is a program that is there.
+      if (errno === 'EACCES') {
+        // Loaded here, on a failure, so a healthy run costs nothing more.
+        const { isProgramOnPath } = await import('../filesystem/node-file-system-probe.js');
+        if (!(await isProgramOnPath(argv.file, this.#pathOf(options)))) throw new CommandNotFoundError(argv, { cause });
+      }
       throw new CommandFailedError({ command: argv, exitCode: -1, stdout, stderr }, { cause });
     }
     const exitCode = result.exitCode ?? -1;
@@ -110,4 +117,14 @@ export class ExecaCommandRunner implements CommandRunner {
     }
     return { exitCode, stdout, stderr };
   }
+
+  /** The `PATH` the child was given: this call's, else the runner's, else the inherited one. */
+  #pathOf(options: RunOptions): string {
+    return options.env?.PATH ?? this.#env.PATH ?? process.env.PATH ?? '';
+  }
+}
+
+/** The argv as one line, for messages. */
+function formatCommand(command: Command): string {
+  return [command.file, ...command.args].join(' ');
 }

@@ -58,14 +58,27 @@ export interface ConnectionInfo {
   data: ConnectionData;
 }
 
-/** Where the disk goes in the guest (Nova's `disk_info`). */
+/**
+ * `<target bus=...>`: the buses libvirt's domain schema (`domaincommon.rng`, `diskTarget`)
+ * accepts, less `uml`, which it keeps only as "NOT USED ANYMORE".
+ */
+export type DiskBus = 'ide' | 'fdc' | 'scsi' | 'virtio' | 'xen' | 'usb' | 'sata' | 'sd';
+
+/** `<disk device=...>`: the device types libvirt's domain schema accepts. */
+export type DiskDeviceType = 'disk' | 'cdrom' | 'floppy' | 'lun';
+
+/**
+ * Where the disk goes in the guest (Nova's `disk_info`). The types are closed sets so a typo
+ * (`bus: 'virtoi'`) does not compile; `checkDiskInfo()` refuses the same at run time for
+ * JavaScript callers.
+ */
 export interface DiskInfo {
   /** `virtio`, `scsi`, `sata`, `ide`, ... */
-  bus: string;
-  /** Target device name in the guest, e.g. `vdb`. */
+  bus: DiskBus;
+  /** Target device name in the guest, e.g. `vdb`: `fd`, `hd`, `sd`, `vd`, `xvd` or `ubd` and a suffix, as libvirt's schema wants. */
   dev: string;
-  /** `disk`, `cdrom`, `lun`, ... (`<disk device=...>`). */
-  type: string;
+  /** `disk`, `cdrom`, `lun`, `floppy` (`<disk device=...>`). */
+  type: DiskDeviceType;
   /** SCSI unit number: adds `<address type="drive" controller="0" unit="N"/>` on the `scsi` bus. */
   unit?: number;
 }

@@ -1,5 +1,5 @@
 import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
 import { countOpenFilesUnder } from './count-open-files.js';
 import { InProcessGuard } from './in-process-guard.js';
@@ -244,4 +244,18 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     own.finally(() => { if (this.#shared.get(key) === own) this.#shared.delete(key); }).catch(() => undefined);
     return own;
   }
+}
+
+/**
+ * Whether `file` names a file that is there, as a shell looks for a program: a path with a `/`
+ * as it is, a bare name in each folder of `pathList` (an empty entry is the current folder). A
+ * folder that cannot be searched hides what it holds, as it does from `execvp`.
+ */
+export async function isProgramOnPath(file: string, pathList: string): Promise<boolean> {
+  const candidates = file.includes('/') ? [file] : pathList.split(':').map((dir) => join(dir === '' ? '.' : dir, file));
+  for (const candidate of candidates) {
+    const stats = await fsp.stat(candidate).catch(() => undefined);
+    if (stats?.isFile() === true) return true;
+  }
+  return false;
 }

@@ -71,6 +71,9 @@ export function useCliFixture(): CliFixture {
     fixture.host = new FakeHost();
     fixture.dir = makeTemporaryDirectory();
     fixture.state = `${fixture.dir}/state.json`;
+    // `status` refuses a base or a state folder that does not exist; these do on the fake host.
+    fixture.host.directories.add(BASE);
+    fixture.host.directories.add(fixture.dir);
   });
   afterEach(() => {
     sinon.restore();

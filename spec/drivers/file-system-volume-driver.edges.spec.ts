@@ -128,7 +128,7 @@ describe('FileSystemVolumeDriver (edge cases)', () => {
   describe('getConfig()', () => {
     it('refuses a missing disk_info and a negative SCSI unit', () => {
       const driver = makeDriver();
-      expect(() => driver.getConfig(CI, null as unknown as { bus: string; dev: string; type: string })).to.throw(InvalidConnectionInfoError, /disk_info/);
+      expect(() => driver.getConfig(CI, null as never)).to.throw(InvalidConnectionInfoError, /disk_info/);
       expect(() => driver.getConfig(CI, { bus: 'scsi', dev: 'sdb', type: 'disk', unit: -1 })).to.throw(InvalidConnectionInfoError, /disk_info.unit/);
     });
   });

@@ -25,7 +25,7 @@ const EXPORT = 'quobyte://192.168.1.1/volume-00001';
 const NORMALISED = '192.168.1.1/volume-00001';
 const MOUNT_PATH = '/mnt/c94ed34ada0acf45c1213beb1fc52ce6';
 const NAME = 'volume-00000001';
-const DISK_INFO = { bus: 'virtio', dev: 'vde', type: 'disk' };
+const DISK_INFO = { bus: 'virtio', dev: 'vde', type: 'disk' } as const;
 const INSTANCE = { uuid: '0cb3ba7a-2b09-4b0a-9f55-3b4b7c1f2e11' };
 const OTHER_INSTANCE = { uuid: '5d1f7e21-90a4-4a57-b3f8-4c7b7a9d3c02' };
 

@@ -48,7 +48,7 @@ export interface VolumeDriverContractSubject {
 export type VolumeDriverContractSetup = (host: FakeHost, options: ContractDriverOptions) => VolumeDriverContractSubject;
 
 const BASE = '/var/lib/contract/mnt';
-const DISK_INFO = { bus: 'virtio', dev: 'vdb', type: 'disk' };
+const DISK_INFO = { bus: 'virtio', dev: 'vdb', type: 'disk' } as const;
 const GUEST_A: InstanceRef = { uuid: '0cb3ba7a-2b09-4b0a-9f55-3b4b7c1f2e11' };
 const GUEST_B: InstanceRef = { uuid: '5d1f7e21-90a4-4a57-b3f8-4c7b7a9d3c02' };
 

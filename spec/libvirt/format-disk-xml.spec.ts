@@ -179,7 +179,7 @@ describe('formatDiskXml()', () => {
         data: { export: '192.168.1.1/volume-00001', name: 'volume-00000001', volume_id: VOLUME_ID, access_mode: 'ro' },
       };
       const sourcePath = '/var/lib/nova/mnt/c94ed34ada0acf45c1213beb1fc52ce6/volume-00000001';
-      const diskInfo = { bus: 'scsi', dev: 'sdb', type: 'disk', unit: 1 };
+      const diskInfo = { bus: 'scsi', dev: 'sdb', type: 'disk', unit: 1 } as const;
       const config = buildGuestDiskConfig(ci, diskInfo, sourcePath, { encryptionSecretUuid: SECRET_UUID });
       expect(formatDiskXml(config)).to.equal(NOVA_RO_MULTIATTACH_SCSI_LUKS_XML);
     });

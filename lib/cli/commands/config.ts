@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { DiskInfo } from '../../drivers/connection-info.js';
 import { formatDiskXml } from '../../libvirt/format-disk-xml.js';
 import { openDriver, type RunCliOptions } from '../cli-context.js';
 import { addBaseOption, addVolumeOptions, buildConnectionInfo, type VolumeOptions } from '../connection-options.js';
@@ -36,7 +37,9 @@ export function registerConfigCommand(program: Command, deps: RunCliOptions): vo
       ...(options.shareable === undefined ? {} : { shareable: options.shareable }),
       ...(options.discard === undefined ? {} : { discard: options.discard }),
     });
-    const xml = formatDiskXml(driver.getConfig(ci, { bus: options.bus, dev: options.dev, type: options.type }));
+    // Unchecked on purpose: the driver refuses a bus or type outside libvirt's sets.
+    const diskInfo = { bus: options.bus, dev: options.dev, type: options.type } as DiskInfo;
+    const xml = formatDiskXml(driver.getConfig(ci, diskInfo));
     deps.stdout.write(`${xml}\n`);
   });
 }

@@ -1,36 +1,95 @@
-import type { Command } from 'commander';
-import { openDriver, type RunCliOptions } from '../cli-context.js';
+import { dirname } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { FileSystemProbe } from '../../filesystem/file-system-probe.js';
+import { openDriver, resolveStatePath, type RunCliOptions } from '../cli-context.js';
+import { CliExit, CliNotFoundError, EXIT_DEGRADED, EXIT_NOT_FOUND } from '../cli-exit.js';
+import { CliUsageError } from '../cli-usage-error.js';
 import { addBaseOption, addProbeTimeoutOption, addStateOption } from '../connection-options.js';
+import { formatStatusPrometheus } from '../format-status-prometheus.js';
 import { formatStatusTable } from '../format-status-table.js';
 import { listVolumeStatus } from '../list-volume-status.js';
+import { printable, printableJson } from '../printable.js';
+
+type StatusFormat = 'table' | 'json' | 'prometheus';
 
 interface StatusOptions {
   base?: string;
   state?: string;
   json?: boolean;
+  format?: StatusFormat;
   probeTimeoutMs?: number;
+}
+
+/** How long a check runs before a terminal is told what it waits for. */
+const WAITING_AFTER_MS = 1000;
+/** The driver's default `probeTimeoutMs`, for the message. */
+const DEFAULT_PROBE_TIMEOUT_MS = 5000;
+
+/** Whether `path` is a directory (following links), as the driver's probe sees it. */
+async function isDirectory(probe: FileSystemProbe, path: string): Promise<boolean> {
+  return probe.stat(path, { timeoutMs: 5000 }).then((stat) => stat.isDirectory, () => false);
 }
 
 /**
  * `status`: every mount under the base with its export, health and attachments, and the
- * attachments whose mount is gone; a table, or JSON with `--json`. Changes nothing.
+ * attachments whose mount is gone; a table, JSON (`--json`) or Prometheus gauges. Changes
+ * nothing. Exits 0 only when nothing has a problem (see `cli-exit.ts`).
  */
 export function registerStatusCommand(program: Command, deps: RunCliOptions): void {
   const command = program.command('status').description('show the mounts under the base, their health and attachments');
   addBaseOption(command);
   addStateOption(command);
-  command.option('--json', 'print a JSON array instead of a table');
+  command.option('--json', 'print a JSON array instead of a table (the same as --format json)');
+  command.addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'prometheus']));
   addProbeTimeoutOption(command);
+  command.addHelpText(
+    'after',
+    [
+      '',
+      'Exit status:',
+      '  0  every own mount is healthy and every recorded attachment\'s share is mounted',
+      '  1  the check failed (one line on stderr)',
+      '  2  usage error',
+      `  ${EXIT_DEGRADED}  degraded: a mount is stale, unresponsive, foreign, cannot be checked, not`,
+      '     mounted though attachments are recorded, or orphaned (mounted, no attachment)',
+      `  ${EXIT_NOT_FOUND}  the base, or the folder of the state file, does not exist`,
+      'With --format prometheus the exit status is 0 whenever the metrics were written',
+      '(libvirt_volume_degraded says whether anything is wrong), so a collector job keeps',
+      'publishing when something is wrong.',
+    ].join('\n'),
+  );
   command.action(async () => {
     const options = command.opts<StatusOptions>();
+    if (options.json === true && options.format !== undefined && options.format !== 'json') {
+      throw new CliUsageError(`--json and --format ${options.format} contradict each other`);
+    }
+    const format: StatusFormat = options.json === true ? 'json' : (options.format ?? 'table');
     const { driver, probe } = openDriver(deps, options);
-    const rows = await listVolumeStatus(driver, probe);
-    if (options.json === true) {
-      deps.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    const base = driver.mountPointBase;
+    // Checked, not assumed: a mistyped base would otherwise look like a host with no mounts.
+    if (!(await isDirectory(probe, base))) {
+      throw new CliNotFoundError('ERR_BASE_NOT_FOUND', base, `The mount point base ${base} does not exist or is not a directory`);
+    }
+    const statePath = resolveStatePath(options, deps.env, base);
+    if (!(await isDirectory(probe, dirname(statePath)))) {
+      throw new CliNotFoundError('ERR_STATE_DIR_NOT_FOUND', statePath, `The folder of the attachment store ${statePath} does not exist`);
+    }
+    const waiting = deps.stderr.isTTY === true;
+    const rows = await listVolumeStatus(driver, probe, {
+      waitingAfterMs: WAITING_AFTER_MS,
+      ...(waiting ? { onWaiting: (mountPath: string) => deps.stderr.write(`waiting for ${printable(mountPath)} to answer stat (gives up after ${options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS} ms)\n`) } : {}),
+    });
+    if (format === 'prometheus') {
+      deps.stdout.write(formatStatusPrometheus(rows, base));
+      return;
+    }
+    if (format === 'json') {
+      deps.stdout.write(`${printableJson(rows)}\n`);
     } else if (rows.length === 0) {
-      deps.stdout.write(`no mounts or attachments under ${driver.mountPointBase}\n`);
+      deps.stdout.write(`no mounts or attachments under ${printable(base)}\n`);
     } else {
       deps.stdout.write(formatStatusTable(rows));
     }
+    if (rows.some((row) => row.problems.length > 0)) throw new CliExit(EXIT_DEGRADED);
   });
 }

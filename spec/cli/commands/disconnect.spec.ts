@@ -57,12 +57,17 @@ describe('libvirt-volume disconnect', () => {
     expect(host.runner.run.called).to.be.false;
   });
 
-  it('reports busy, with exit 0, when the share is still open', async () => {
+  it('reports busy, with its own exit status 5, when the share is still open', async () => {
     await connect();
     host.busy.add(MOUNT_PATH);
     const result = await runCaptured(attachArgs('disconnect', state), onHost(host));
-    expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `busy ${MOUNT_PATH}\n` });
+    expect(result).to.deep.equal({ exitCode: 5, stderr: '', stdout: `busy ${MOUNT_PATH}\n` });
     expect(host.isMounted(MOUNT_PATH)).to.be.true;
+  });
+
+  it('documents exit status 5 in its --help', async () => {
+    const { stdout } = await runCaptured(['disconnect', '--help']);
+    expect(stdout).to.match(/^5 busy: the attachment was dropped but the share is busy and stays mounted\.$/m);
   });
 
   it('refuses hostile input in one line with exit 1, running nothing', async () => {

@@ -53,7 +53,7 @@ describe('libvirt-volume status', () => {
       ].join('\n'),
     });
     const json = JSON.parse((await status('--json')).stdout) as unknown;
-    expect(json).to.deep.equal([{ mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`] }]);
+    expect(json).to.deep.equal([{ mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`], problems: [] }]);
   });
 
   it('says so when there is nothing under the base, and prints [] as JSON', async () => {
@@ -81,34 +81,34 @@ describe('libvirt-volume status', () => {
       host.runner.run.resetHistory();
     });
 
-    it('prints an aligned table: healthy, stale, unresponsive, foreign and absent', async () => {
+    it('prints an aligned table: healthy, stale, unresponsive and orphaned, foreign and absent; exit 3', async () => {
       const result = await status();
       expect(result).to.deep.equal({
-        exitCode: 0,
+        exitCode: 3,
         stderr: '',
         stdout: [
-          'MOUNT PATH                             EXPORT                    HEALTH                 ATTACHMENTS',
-          `${HUNG}  reg:7861/hung             unresponsive           -`,
-          `${STALE}  reg:7861/stale            stale (not-connected)  ${INSTANCE}/volume-stale`,
-          `${GONE}  -                         absent                 ${INSTANCE}/volume-gone`,
-          `${MOUNT_PATH}  192.168.1.1/volume-00001  healthy                ${INSTANCE}/${NAME},${OTHER_INSTANCE}/${NAME}`,
-          `${SCRATCH}                           tmpfs                     foreign                -`,
+          'MOUNT PATH                             EXPORT                    HEALTH                  ATTACHMENTS',
+          `${HUNG}  reg:7861/hung             unresponsive, orphaned  -`,
+          `${STALE}  reg:7861/stale            stale (not-connected)   ${INSTANCE}/volume-stale`,
+          `${GONE}  -                         absent                  ${INSTANCE}/volume-gone`,
+          `${MOUNT_PATH}  192.168.1.1/volume-00001  healthy                 ${INSTANCE}/${NAME},${OTHER_INSTANCE}/${NAME}`,
+          `${SCRATCH}                           tmpfs                     foreign                 -`,
           '',
         ].join('\n'),
       });
       expect(host.runner.run.called).to.be.false;
     });
 
-    it('prints the same as a JSON array', async () => {
+    it('prints the same as a JSON array, with the same exit status', async () => {
       const result = await status('--json');
-      expect(result.exitCode).to.equal(0);
+      expect(result.exitCode).to.equal(3);
       expect(result.stdout.endsWith(']\n')).to.be.true;
       expect(JSON.parse(result.stdout)).to.deep.equal([
-        { mountPath: HUNG, export: 'reg:7861/hung', fsType: 'fuse.quobyte', health: 'unresponsive', reason: 'unresponsive', attachments: [] },
-        { mountPath: STALE, export: 'reg:7861/stale', fsType: 'fuse.quobyte', health: 'stale', reason: 'not-connected', attachments: [`${INSTANCE}/volume-stale`] },
-        { mountPath: GONE, export: null, fsType: null, health: 'absent', attachments: [`${INSTANCE}/volume-gone`] },
-        { mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`, `${OTHER_INSTANCE}/${NAME}`] },
-        { mountPath: SCRATCH, export: 'tmpfs', fsType: 'tmpfs', health: 'foreign', attachments: [] },
+        { mountPath: HUNG, export: 'reg:7861/hung', fsType: 'fuse.quobyte', health: 'unresponsive', reason: 'unresponsive', attachments: [], problems: ['unresponsive', 'orphaned'] },
+        { mountPath: STALE, export: 'reg:7861/stale', fsType: 'fuse.quobyte', health: 'stale', reason: 'not-connected', attachments: [`${INSTANCE}/volume-stale`], problems: ['stale'] },
+        { mountPath: GONE, export: null, fsType: null, health: 'absent', attachments: [`${INSTANCE}/volume-gone`], problems: ['not-mounted'] },
+        { mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`, `${OTHER_INSTANCE}/${NAME}`], problems: [] },
+        { mountPath: SCRATCH, export: 'tmpfs', fsType: 'tmpfs', health: 'foreign', attachments: [], problems: ['foreign'] },
       ]);
     });
 
@@ -131,11 +131,11 @@ describe('libvirt-volume status', () => {
     expect(row).to.include({ health: 'stale', reason: 'nonzero-size' });
   });
 
-  it('shows a mount it cannot check as unknown, with the errno', async () => {
+  it('shows a mount it cannot check as unknown, with the errno, and exits 3', async () => {
     host.addQuobyteMount(STALE, 'quobyte@reg:7861/stale');
     host.stats.set(STALE, { errno: 'EACCES' });
     const result = await status();
-    expect(result.exitCode).to.equal(0);
+    expect(result.exitCode).to.equal(3);
     expect(result.stdout.split('\n')[1]).to.equal(`${STALE}  reg:7861/stale  unknown (EACCES)  -`);
   });
 
@@ -144,7 +144,7 @@ describe('libvirt-volume status', () => {
     host.addQuobyteMount('/data/mnt/c94ed34ada0acf45c1213beb1fc52ce6', `quobyte@${NORMALISED}`);
     host.stats.set(MOUNT_PATH, host.stats.get('/data/mnt/c94ed34ada0acf45c1213beb1fc52ce6')!);
     const [row] = JSON.parse((await status('--json')).stdout) as Array<Record<string, unknown>>;
-    expect(row).to.deep.equal({ mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [] });
+    expect(row).to.deep.equal({ mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [], problems: ['orphaned'] });
   });
 
   it('shows the top mount where two are stacked', async () => {
@@ -158,13 +158,14 @@ describe('libvirt-volume status', () => {
   describe('base and store from the environment', () => {
     it('uses LIBVIRT_VOLUME_MOUNT_BASE and LIBVIRT_VOLUME_STATE', async () => {
       const base = '/srv/quobyte';
+      host.directories.add(base);
       const mountPath = mountPathOf(base, NORMALISED);
       host.addQuobyteMount(mountPath, `quobyte@${NORMALISED}`);
       host.addQuobyteMount(MOUNT_PATH, `quobyte@${NORMALISED}`);
       await new FileAttachmentStore(`${dir}/env.json`).add(mountPath, `${INSTANCE}/${NAME}`);
       const result = await runCaptured(['status', '--json'], onHost(host, { env: { LIBVIRT_VOLUME_MOUNT_BASE: base, LIBVIRT_VOLUME_STATE: `${dir}/env.json` } }));
       expect(JSON.parse(result.stdout)).to.deep.equal([
-        { mountPath, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`] },
+        { mountPath, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`], problems: [] },
       ]);
     });
 
@@ -172,7 +173,7 @@ describe('libvirt-volume status', () => {
       const mountPath = mountPathOf(dir, NORMALISED);
       await new FileAttachmentStore(`${dir}/.libvirt-volume-attachments.json`).add(mountPath, `${INSTANCE}/${NAME}`);
       const result = await runCaptured(['status', '--json'], onHost(host, { env: { LIBVIRT_VOLUME_MOUNT_BASE: dir } }));
-      expect(JSON.parse(result.stdout)).to.deep.equal([{ mountPath, export: null, fsType: null, health: 'absent', attachments: [`${INSTANCE}/${NAME}`] }]);
+      expect(JSON.parse(result.stdout)).to.deep.equal([{ mountPath, export: null, fsType: null, health: 'absent', attachments: [`${INSTANCE}/${NAME}`], problems: ['not-mounted'] }]);
     });
 
     it('prefers --base and --state to the environment', async () => {
@@ -180,7 +181,7 @@ describe('libvirt-volume status', () => {
       await new FileAttachmentStore(state).add(MOUNT_PATH, `${INSTANCE}/${NAME}`);
       const result = await runCaptured(['status', '--json', '--base', BASE, '--state', state], onHost(host, { env: { LIBVIRT_VOLUME_MOUNT_BASE: '/srv/quobyte', LIBVIRT_VOLUME_STATE: `${dir}/none.json` } }));
       expect(JSON.parse(result.stdout)).to.deep.equal([
-        { mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`] },
+        { mountPath: MOUNT_PATH, export: NORMALISED, fsType: 'fuse.quobyte', health: 'healthy', attachments: [`${INSTANCE}/${NAME}`], problems: [] },
       ]);
     });
   });
