@@ -19,7 +19,7 @@ import { closeSync, constants, existsSync, fsyncSync, mkdirSync, mkdtempSync, op
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatCommand } from '../lib/cli/dry-run-plan.js';
+import { formatCommand } from '../lib/plans/format-plan.js';
 import { runCli } from '../lib/cli/run-cli.js';
 import {
   ExecaCommandRunner,
