@@ -209,3 +209,15 @@ export class AttachmentStoreError extends VolumeDriverError {
     this.filePath = filePath;
   }
 }
+
+/** A host-wide mount lock cannot be taken or released: its folder is missing or cannot be written. */
+export class MountLockError extends VolumeDriverError {
+  readonly code = 'ERR_MOUNT_LOCK';
+  /** The lock file. */
+  readonly lockPath: string;
+
+  constructor(lockPath: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, options);
+    this.lockPath = lockPath;
+  }
+}
