@@ -183,9 +183,9 @@ describe('FileAttachmentStore', () => {
 
   describe('corrupt folder', () => {
     for (const [what, plant] of [
-      ['a name it did not write', (folder: string) => writeFileSync(join(folder, 'i%ZZ'), '')],
-      ['a link where a record belongs', (folder: string) => symlinkSync('/etc/passwd', join(folder, 'i9%2Fv9'))],
-      ['a folder where a record belongs', (folder: string) => mkdirSync(join(folder, 'i9%2Fv9'))],
+      ['a name it did not write', (folder: string) => { writeFileSync(join(folder, 'i%ZZ'), ''); }],
+      ['a link where a record belongs', (folder: string) => { symlinkSync('/etc/passwd', join(folder, 'i9%2Fv9')); }],
+      ['a folder where a record belongs', (folder: string) => { mkdirSync(join(folder, 'i9%2Fv9')); }],
     ] as const) {
       it(`refuses ${what}, naming it, and removes nothing`, async () => {
         const file = freshFile();

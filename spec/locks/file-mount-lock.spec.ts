@@ -90,11 +90,11 @@ describe('FileMountLock', () => {
     const directory = freshDirectory();
     plantLock(directory, { pid: process.ppid, start: processStartTime(process.ppid) ?? '' });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 150);
+    setTimeout(() => { controller.abort(); }, 150);
     await expect(new FileMountLock(directory).withLock(KEY, () => Promise.resolve(), { signal: controller.signal })).to.be.rejectedWith(/aborted/);
     plantLock(directory, { pid: 2 ** 22 + 1, pidns: 'pid:[1]' });
     const again = new AbortController();
-    setTimeout(() => again.abort(), 150);
+    setTimeout(() => { again.abort(); }, 150);
     await expect(new FileMountLock(directory).withLock(KEY, () => Promise.resolve(), { signal: again.signal })).to.be.rejectedWith(/aborted/);
     // The holder's file is left as it was; the waiter's temporary file is gone.
     expect(readdirSync(directory)).to.deep.equal([LOCK_NAME]);
@@ -156,7 +156,7 @@ describe('FileMountLock', () => {
         child.stdout.on('data', (chunk: Buffer) => {
           if (chunk.toString().includes('locked')) resolve();
         });
-        child.on('exit', () => reject(new Error('the holder exited early')));
+        child.on('exit', () => { reject(new Error('the holder exited early')); });
       });
       const waiting = timeToLock(new FileMountLock(directory));
       await new Promise((resolve) => setTimeout(resolve, 200));
