@@ -1,5 +1,6 @@
 export type { AttachmentStore, AttachmentTable } from './attachments/attachment-store.js';
 export { FileAttachmentStore } from './attachments/file-attachment-store.js';
+export type { FileAttachmentStoreOptions } from './attachments/file-attachment-store.js';
 export { MemoryAttachmentStore } from './attachments/memory-attachment-store.js';
 export type { Command, CommandResult, CommandRunner, RunOptions } from './commands/command-runner.js';
 export { ExecaCommandRunner } from './commands/execa-command-runner.js';
@@ -19,6 +20,7 @@ export {
   InvalidConnectionInfoError,
   InsecureMountBaseError,
   InvalidVolumeError,
+  MountLockError,
   StaleVolumeMountError,
   UnsafeImageError,
   VolumeDriverError,
@@ -31,6 +33,10 @@ export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptio
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
 export { parseMountInfo } from './filesystem/parse-mount-info.js';
+export { defaultMountLockFor } from './locks/default-mount-lock-for.js';
+export { FileMountLock } from './locks/file-mount-lock.js';
+export { MemoryMountLock } from './locks/memory-mount-lock.js';
+export type { MountLock, MountLockOptions } from './locks/mount-lock.js';
 export { buildGuestDiskConfig } from './libvirt/build-guest-disk-config.js';
 export type { BuildGuestDiskConfigOptions } from './libvirt/build-guest-disk-config.js';
 export { formatDiskXml } from './libvirt/format-disk-xml.js';
