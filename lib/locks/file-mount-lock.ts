@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortError, throwIfAborted } from '../commands/abort-error.js';
 import { MountLockError } from '../errors.js';
@@ -87,7 +87,8 @@ export class FileMountLock implements MountLock {
     this.#resolved ??= (async () => {
       const wanted = typeof this.#directory === 'string' ? this.#directory : await this.#directory();
       try {
-        mkdirSync(wanted, { recursive: true, mode: 0o700 });
+        // A folder made here takes its parent's owner, as the store's own entries do.
+        if (mkdirSync(wanted, { recursive: true, mode: 0o700 }) !== undefined) inheritOwner(wanted, lstatSync(dirname(wanted)));
         // Resolved once, so a link swapped later cannot move this process's locks elsewhere.
         const path = realpathSync(wanted);
         const { uid, gid } = lstatSync(path);
