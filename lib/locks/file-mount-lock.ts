@@ -83,6 +83,11 @@ export class FileMountLock implements MountLock {
     );
   }
 
+  /** Keys held or waited for by this process (through this instance). */
+  get size(): number {
+    return this.#local.size;
+  }
+
   async #folder(): Promise<{ path: string; owner: Owner }> {
     this.#resolved ??= (async () => {
       const wanted = typeof this.#directory === 'string' ? this.#directory : await this.#directory();

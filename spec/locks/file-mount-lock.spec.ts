@@ -51,6 +51,7 @@ describe('FileMountLock', () => {
     const seen = await lock.withLock(KEY, () => Promise.resolve(JSON.parse(readFileSync(join(directory, LOCK_NAME), 'utf8')) as unknown));
     expect(seen).to.deep.equal(currentProcessIdentity());
     expect(readdirSync(directory)).to.deep.equal([]);
+    expect(lock.size).to.equal(0);
   });
 
   it('creates a missing folder with mode 0700, resolving the function once', async () => {
