@@ -5,7 +5,6 @@ import { AttachmentStoreError } from '../errors.js';
 import { decodeFileName, encodeFileName } from '../filesystem/file-name.js';
 import { inheritOwner } from '../filesystem/inherit-owner.js';
 import { FileMountLock } from '../locks/file-mount-lock.js';
-import type { MountLock } from '../locks/mount-lock.js';
 import type { AttachmentStore, AttachmentTable } from './attachment-store.js';
 import { readJsonStoreFile } from './json-store-file.js';
 import { fsyncFolder, LOCKS_FOLDER, openStoreDirectory, type StoreDirectory } from './store-directory.js';
@@ -60,7 +59,7 @@ export class FileAttachmentStore implements AttachmentStore {
    * The host-wide lock per mount point for this store's users: lock files in `<folder>/.locks`,
    * so every process naming this store shares it (see {@link FileMountLock}).
    */
-  readonly mountLock: MountLock;
+  readonly mountLock: FileMountLock;
 
   /**
    * @param filePath The store's path; the folder beside it, `<filePath>.d`, holds the records. A
