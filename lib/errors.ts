@@ -29,6 +29,7 @@ export const VOLUME_DRIVER_ERROR_CODES = [
   'ERR_COMMAND_TIMEOUT',
   'ERR_COMMAND_NOT_FOUND',
   'ERR_ATTACHMENT_STORE',
+  'ERR_MOUNT_LOCK',
 ] as const;
 
 /**
@@ -271,5 +272,17 @@ export class AttachmentStoreError extends VolumeDriverError {
   constructor(filePath: string, message: string, options: VolumeDriverErrorOptions = {}) {
     super(message, options);
     this.filePath = filePath;
+  }
+}
+
+/** A host-wide mount lock cannot be taken or released: its folder is missing or cannot be written. */
+export class MountLockError extends VolumeDriverError {
+  readonly code = 'ERR_MOUNT_LOCK';
+  /** The lock file. */
+  readonly lockPath: string;
+
+  constructor(lockPath: string, message: string, options: VolumeDriverErrorOptions = {}) {
+    super(message, options);
+    this.lockPath = lockPath;
   }
 }

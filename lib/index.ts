@@ -2,6 +2,7 @@ export type { AttachmentStore, AttachmentTable } from './attachments/attachment-
 export { attachmentTableToJSON } from './attachments/attachment-table-to-json.js';
 export type { AttachmentTableJSON } from './attachments/attachment-table-to-json.js';
 export { FileAttachmentStore } from './attachments/file-attachment-store.js';
+export type { FileAttachmentStoreOptions } from './attachments/file-attachment-store.js';
 export { MemoryAttachmentStore } from './attachments/memory-attachment-store.js';
 export type { Command, CommandResult, CommandRunner, RunOptions } from './commands/command-runner.js';
 export { ExecaCommandRunner } from './commands/execa-command-runner.js';
@@ -30,6 +31,7 @@ export {
   InsecureMountBaseError,
   InvalidVolumeError,
   isVolumeDriverError,
+  MountLockError,
   StaleVolumeMountError,
   UnsafeImageError,
   VolumeDriverError,
@@ -68,6 +70,10 @@ export type {
 export { instrumentRunner } from './observability/instrument-runner.js';
 export type { InstrumentRunnerOptions } from './observability/instrument-runner.js';
 export type { Logger } from './observability/logger.js';
+export { defaultMountLockFor } from './locks/default-mount-lock-for.js';
+export { FileMountLock } from './locks/file-mount-lock.js';
+export { MemoryMountLock } from './locks/memory-mount-lock.js';
+export type { MountLock, MountLockOptions } from './locks/mount-lock.js';
 export { buildGuestDiskConfig } from './libvirt/build-guest-disk-config.js';
 export type { BuildGuestDiskConfigOptions } from './libvirt/build-guest-disk-config.js';
 export { formatDiskXml } from './libvirt/format-disk-xml.js';

@@ -119,6 +119,7 @@ function outcome(error: unknown): string {
     case 'ERR_COMMAND_NOT_FOUND':
       return 'command';
     case 'ERR_ATTACHMENT_STORE':
+    case 'ERR_MOUNT_LOCK':
       return 'store';
     default: {
       const unhandled: never = code;

@@ -69,6 +69,7 @@ function describeCode(error: VolumeDriverError): string {
     case 'ERR_COMMAND_NOT_FOUND':
       return 'command';
     case 'ERR_ATTACHMENT_STORE':
+    case 'ERR_MOUNT_LOCK':
       return 'store';
     default: {
       const unhandled: never = code;

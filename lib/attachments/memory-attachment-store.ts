@@ -1,8 +1,15 @@
+import { MemoryMountLock } from '../locks/memory-mount-lock.js';
 import type { AttachmentStore, AttachmentTable } from './attachment-store.js';
 
 /** An {@link AttachmentStore} held in memory: lost when the process exits. The default. */
 export class MemoryAttachmentStore implements AttachmentStore {
   readonly #table = new Map<string, Set<string>>();
+  /** A lock per mount point for every driver sharing this store, inside this process. */
+  readonly mountLock: MemoryMountLock = new MemoryMountLock();
+
+  async has(mountPath: string, attachmentId: string): Promise<boolean> {
+    return Promise.resolve(this.#table.get(mountPath)?.has(attachmentId) === true);
+  }
 
   async add(mountPath: string, attachmentId: string): Promise<number> {
     let ids = this.#table.get(mountPath);

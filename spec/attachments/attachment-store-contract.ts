@@ -43,6 +43,39 @@ export function describeAttachmentStoreContract(name: string, makeStore: () => P
       expect([...(await store.entries())]).to.deep.equal([['/mnt/a', ['i1/v1', 'i2/v2']]]);
     });
 
+    it('answers has() for what is recorded, and nothing else', async () => {
+      expect(await store.has('/mnt/a', 'i1/v1')).to.be.false;
+      await store.add('/mnt/a', 'i1/v1');
+      expect(await store.has('/mnt/a', 'i1/v1')).to.be.true;
+      expect(await store.has('/mnt/a', 'i2/v2')).to.be.false;
+      expect(await store.has('/mnt/b', 'i1/v1')).to.be.false;
+      await store.remove('/mnt/a', 'i1/v1');
+      expect(await store.has('/mnt/a', 'i1/v1')).to.be.false;
+    });
+
+    it('keeps mount paths and ids with any characters apart', async () => {
+      const odd = ['/mnt/a b', '/mnt/a%2Fb', '/mnt/a/b', '.hidden', '..', 'ü/日本'];
+      for (const path of odd) await store.add(path, `${path}#id`);
+      for (const path of odd) expect(await store.list(path)).to.deep.equal([`${path}#id`]);
+      expect([...(await store.entries()).keys()].sort()).to.deep.equal([...odd].sort());
+    });
+
+    it('offers a lock per mount point shared by its users', async () => {
+      const lock = store.mountLock;
+      expect(lock).to.not.equal(undefined);
+      const order: string[] = [];
+      await Promise.all(
+        [1, 2].map((n) =>
+          lock!.withLock('/mnt/a', async () => {
+            order.push(`in ${n}`);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            order.push(`out ${n}`);
+          }),
+        ),
+      );
+      expect(order).to.deep.equal(['in 1', 'out 1', 'in 2', 'out 2']);
+    });
+
     it('hands out copies, not its own state', async () => {
       await store.add('/mnt/a', 'i1/v1');
       const listed = await store.list('/mnt/a');

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, promises as fsp, rmSync, statSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,17 +8,33 @@ import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { FileAttachmentStore } from '../../lib/attachments/file-attachment-store.js';
 import { AttachmentStoreError } from '../../lib/errors.js';
+import { FileMountLock } from '../../lib/locks/file-mount-lock.js';
+import { childEnv } from '../support/child-env.js';
 import { describeAttachmentStoreContract } from './attachment-store-contract.js';
 
 use(chaiAsPromised);
 
 const run = promisify(execFile);
 const directories: string[] = [];
+const NOBODY = 65534;
+const isRoot = process.getuid?.() === 0;
 
-function freshFile(): string {
+function freshDirectory(): string {
   const directory = mkdtempSync(join(tmpdir(), 'lvd-store-'));
   directories.push(directory);
-  return join(directory, 'attachments.json');
+  return directory;
+}
+
+function freshFile(): string {
+  return join(freshDirectory(), 'attachments.json');
+}
+
+/** Every path under `folder` with its mode, owner and mtime: shows that nothing was written. */
+function snapshot(folder: string): string[] {
+  return [folder, ...readdirSync(folder, { recursive: true }).map((name) => join(folder, String(name)))].map((path) => {
+    const stats = lstatSync(path);
+    return `${path} ${stats.mode.toString(8)} ${stats.uid}:${stats.gid} ${stats.mtimeMs} ${stats.ctimeMs}`;
+  });
 }
 
 after(() => {
@@ -28,56 +44,283 @@ after(() => {
 describeAttachmentStoreContract('FileAttachmentStore', () => new FileAttachmentStore(freshFile()));
 
 describe('FileAttachmentStore', () => {
-  it('keeps attachments across instances (an agent restart)', async () => {
-    const file = freshFile();
-    await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
-    expect(await new FileAttachmentStore(file).list('/mnt/a')).to.deep.equal(['i1/v1']);
-  });
-
-  it('writes the file with mode 0600 and leaves no temporary file behind', async () => {
-    const file = freshFile();
-    await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
-    expect(statSync(file).mode & 0o777).to.equal(0o600);
-    const names = await fsp.readdir(join(file, '..'));
-    expect(names).to.deep.equal(['attachments.json']);
-    expect(JSON.parse(await fsp.readFile(file, 'utf8'))).to.deep.equal({ version: 1, mounts: { '/mnt/a': ['i1/v1'] } });
-  });
-
-  for (const [what, content] of [['not JSON', '{"version": 1, "mounts": {'], ['the wrong shape', '{"version": 1, "mounts": {"/mnt/a": "i1"}}'], ['another version', '{"version": 2, "mounts": {}}'], ['without mounts', '{"version": 1, "mounts": null}']] as const) {
-    it(`refuses a file that is ${what}, naming it, and leaves it untouched`, async () => {
+  describe('layout', () => {
+    it('keeps one empty file per attachment in one folder per mount point, private, beside the path', async () => {
       const file = freshFile();
-      await fsp.writeFile(file, content);
-      const store = new FileAttachmentStore(file);
-      const error = await store.add('/mnt/a', 'i1/v1').then(() => undefined, (e: unknown) => e);
-      expect(error).to.be.instanceOf(AttachmentStoreError);
-      expect((error as AttachmentStoreError).code).to.equal('ERR_ATTACHMENT_STORE');
-      expect((error as AttachmentStoreError).message).to.contain(file);
-      await expect(store.list('/mnt/a')).to.be.rejectedWith(AttachmentStoreError);
-      expect(await fsp.readFile(file, 'utf8')).to.equal(content);
+      await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
+      const record = `${file}.d/%2Fmnt%2Fa/i1%2Fv1`;
+      expect(statSync(record).size).to.equal(0);
+      expect(statSync(record).mode & 0o777).to.equal(0o600);
+      expect(statSync(`${file}.d`).mode & 0o777).to.equal(0o700);
+      expect(statSync(`${file}.d/%2Fmnt%2Fa`).mode & 0o777).to.equal(0o700);
+      expect(readFileSync(`${file}.d/.format`, 'utf8')).to.equal('libvirt-volume-driver attachment store 2\n');
+      expect(readdirSync(join(file, '..')).sort()).to.deep.equal(['attachments.json.d']);
+      expect(readdirSync(`${file}.d`).sort()).to.deep.equal(['%2Fmnt%2Fa', '.format', '.locks']);
     });
-  }
 
-  it('loses no update when two processes write at once (2 × 200 updates)', async function () {
-    this.timeout(120_000);
-    const file = freshFile();
-    const worker = fileURLToPath(new URL('./file-attachment-store-worker.ts', import.meta.url));
-    const count = 200;
-    await Promise.all(['a', 'b'].map((name) => run(process.execPath, ['--import', 'tsx', worker, file, name, String(count)])));
-    const ids = await new FileAttachmentStore(file).list('/mnt/shared');
-    // Each worker keeps its odd-numbered ids: 100 each, and nothing else.
-    const expected = ['a', 'b'].flatMap((name) => Array.from({ length: count / 2 }, (_, index) => `${name}-${index * 2 + 1}`));
-    expect([...ids].sort()).to.deep.equal(expected.sort());
+    it('keeps attachments across instances (an agent restart)', async () => {
+      const file = freshFile();
+      await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
+      expect(await new FileAttachmentStore(file).list('/mnt/a')).to.deep.equal(['i1/v1']);
+    });
+
+    it('sees another instance’s changes at once (no cache)', async () => {
+      const file = freshFile();
+      const [one, two] = [new FileAttachmentStore(file), new FileAttachmentStore(file)];
+      await one.add('/mnt/a', 'i1/v1');
+      expect(await two.has('/mnt/a', 'i1/v1')).to.be.true;
+      expect(await two.add('/mnt/a', 'i2/v2')).to.equal(2);
+      expect(await one.remove('/mnt/a', 'i1/v1')).to.equal(1);
+      expect(await two.has('/mnt/a', 'i1/v1')).to.be.false;
+    });
+
+    it('drops the folder of a mount point whose last attachment goes', async () => {
+      const file = freshFile();
+      const store = new FileAttachmentStore(file);
+      await store.add('/mnt/a', 'i1/v1');
+      await store.remove('/mnt/a', 'i1/v1');
+      expect(existsSync(`${file}.d/%2Fmnt%2Fa`)).to.be.false;
+    });
+
+    it('writes nothing for a repeated add, a check or an unknown remove', async () => {
+      const file = freshFile();
+      const store = new FileAttachmentStore(file);
+      await store.add('/mnt/a', 'i1/v1');
+      const before = snapshot(`${file}.d`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await store.add('/mnt/a', 'i1/v1')).to.equal(1);
+      expect(await store.has('/mnt/a', 'i1/v1')).to.be.true;
+      expect(await store.remove('/mnt/a', 'i9/v9')).to.equal(1);
+      expect(await store.remove('/mnt/b', 'i9/v9')).to.equal(0);
+      expect(snapshot(`${file}.d`)).to.deep.equal(before);
+    });
+
+    it('creates nothing when only read, not even a missing parent folder', async () => {
+      const directory = freshDirectory();
+      const store = new FileAttachmentStore(join(directory, 'missing', 'attachments.json'));
+      expect(await store.has('/mnt/a', 'i1/v1')).to.be.false;
+      expect((await store.entries()).size).to.equal(0);
+      expect(await store.remove('/mnt/a', 'i1/v1')).to.equal(0);
+      expect(readdirSync(directory)).to.deep.equal([]);
+    });
+
+    it('creates a missing parent folder with mode 0700', async () => {
+      const directory = freshDirectory();
+      await new FileAttachmentStore(join(directory, 'state', 'deeper', 'attachments.json')).add('/mnt/a', 'i1/v1');
+      expect(statSync(join(directory, 'state')).mode & 0o777).to.equal(0o700);
+      expect(statSync(join(directory, 'state', 'deeper')).mode & 0o777).to.equal(0o700);
+    });
+
+    it('shares its mount lock with every instance on the same path', async () => {
+      const file = freshFile();
+      const [one, two] = [new FileAttachmentStore(file), new FileAttachmentStore(file)];
+      expect(one.mountLock).to.be.instanceOf(FileMountLock);
+      const order: string[] = [];
+      await Promise.all(
+        [one, two].map((store, n) =>
+          store.mountLock.withLock('/mnt/a', async () => {
+            order.push(`in ${n}`);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            order.push(`out ${n}`);
+          }),
+        ),
+      );
+      expect(order.join()).to.match(/^in (\d),out \1,in (\d),out \2$/);
+      expect(readdirSync(`${file}.d/.locks`)).to.deep.equal([]);
+    });
+
+    it('refuses a mount path or id that cannot be a file name, writing nothing', async () => {
+      const file = freshFile();
+      const store = new FileAttachmentStore(file);
+      await expect(store.add('', 'i1/v1')).to.be.rejectedWith(TypeError, /mountPath/);
+      await expect(store.add('/mnt/a', 'x'.repeat(300))).to.be.rejectedWith(TypeError, /attachmentId/);
+      expect(existsSync(`${file}.d`)).to.be.false;
+    });
+
+    it('throws TypeError for an empty path', () => {
+      expect(() => new FileAttachmentStore('')).to.throw(TypeError);
+    });
   });
 
-  it('throws TypeError for an empty path', () => {
-    expect(() => new FileAttachmentStore('')).to.throw(TypeError);
-  });
-});
+  describe('migration from the JSON file', () => {
+    it('merges the JSON file into the folder on first use and renames it *.v1-migrated', async () => {
+      const file = freshFile();
+      const json = '{"version": 1, "mounts": {"/mnt/a": ["i1/v1", "i2/v2"], "/mnt/b": ["i3/v3"]}}';
+      writeFileSync(file, json, { mode: 0o640 });
+      const store = new FileAttachmentStore(file);
+      expect(await store.has('/mnt/a', 'i2/v2')).to.be.true;
+      expect(Object.fromEntries(await store.entries())).to.deep.equal({ '/mnt/a': ['i1/v1', 'i2/v2'], '/mnt/b': ['i3/v3'] });
+      expect(existsSync(file)).to.be.false;
+      expect(readFileSync(`${file}.v1-migrated`, 'utf8')).to.equal(json);
+      // The folder takes the file's mode, with search bits where it could be read.
+      expect(statSync(`${file}.d`).mode & 0o777).to.equal(0o750);
+      expect(statSync(`${file}.d/%2Fmnt%2Fa/i1%2Fv1`).mode & 0o777).to.equal(0o640);
+    });
 
-describe('FileAttachmentStore failures', () => {
-  it('reports a file it cannot read (a directory in its place) as AttachmentStoreError', async () => {
-    const file = freshFile();
-    await fsp.mkdir(file);
-    await expect(new FileAttachmentStore(file).list('/mnt/a')).to.be.rejectedWith(AttachmentStoreError, /Cannot read/);
+    it('merges a JSON file found beside an existing folder (a union: nothing recorded is lost)', async () => {
+      const file = freshFile();
+      await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
+      writeFileSync(file, '{"version": 1, "mounts": {"/mnt/a": ["i2/v2"]}}');
+      expect(await new FileAttachmentStore(file).list('/mnt/a')).to.deep.equal(['i1/v1', 'i2/v2']);
+    });
+
+    for (const [what, content] of [['not JSON', '{"version": 1, "mounts": {'], ['the wrong shape', '{"version": 1, "mounts": {"/mnt/a": "i1"}}'], ['another version', '{"version": 2, "mounts": {}}'], ['without mounts', '{"version": 1, "mounts": null}'], ['unfit for file names', '{"version": 1, "mounts": {"": ["i1"]}}']] as const) {
+      it(`refuses a JSON file that is ${what}, naming it, and leaves it untouched`, async () => {
+        const file = freshFile();
+        await fsp.writeFile(file, content);
+        const store = new FileAttachmentStore(file);
+        const error = await store.add('/mnt/a', 'i1/v1').then(() => undefined, (e: unknown) => e);
+        expect(error).to.be.instanceOf(AttachmentStoreError);
+        expect((error as AttachmentStoreError).code).to.equal('ERR_ATTACHMENT_STORE');
+        expect((error as AttachmentStoreError).message).to.contain(file);
+        await expect(store.list('/mnt/a')).to.be.rejectedWith(AttachmentStoreError);
+        await expect(store.has('/mnt/a', 'i1/v1')).to.be.rejectedWith(AttachmentStoreError);
+        expect(await fsp.readFile(file, 'utf8')).to.equal(content);
+        expect(existsSync(`${file}.d/%2Fmnt%2Fa`)).to.be.false;
+      });
+    }
+  });
+
+  describe('corrupt folder', () => {
+    for (const [what, plant] of [
+      ['a name it did not write', (folder: string) => { writeFileSync(join(folder, 'i%ZZ'), ''); }],
+      ['a link where a record belongs', (folder: string) => { symlinkSync('/etc/passwd', join(folder, 'i9%2Fv9')); }],
+      ['a folder where a record belongs', (folder: string) => { mkdirSync(join(folder, 'i9%2Fv9')); }],
+    ] as const) {
+      it(`refuses ${what}, naming it, and removes nothing`, async () => {
+        const file = freshFile();
+        const store = new FileAttachmentStore(file);
+        await store.add('/mnt/a', 'i1/v1');
+        plant(`${file}.d/%2Fmnt%2Fa`);
+        const before = snapshot(`${file}.d`);
+        await expect(store.list('/mnt/a')).to.be.rejectedWith(AttachmentStoreError, /corrupt \(unexpected entry .*%2Fmnt%2Fa\//);
+        await expect(store.entries()).to.be.rejectedWith(AttachmentStoreError, /corrupt/);
+        await expect(store.remove('/mnt/a', 'i1/v1')).to.be.rejectedWith(AttachmentStoreError, /corrupt/);
+        // An add is taken back: the record is not left half-made beside the foreign entry.
+        await expect(store.add('/mnt/a', 'i2/v2')).to.be.rejectedWith(AttachmentStoreError, /corrupt/);
+        expect(snapshot(`${file}.d`).filter((line) => !line.startsWith(`${file}.d `) && !line.startsWith(`${file}.d/%2Fmnt%2Fa `))).to.deep.equal(
+          before.filter((line) => !line.startsWith(`${file}.d `) && !line.startsWith(`${file}.d/%2Fmnt%2Fa `)),
+        );
+      });
+    }
+
+    it('refuses a mount-point entry it did not write', async () => {
+      const file = freshFile();
+      const store = new FileAttachmentStore(file);
+      await store.add('/mnt/a', 'i1/v1');
+      writeFileSync(`${file}.d/stray`, 'x');
+      await expect(store.entries()).to.be.rejectedWith(AttachmentStoreError, /stray/);
+      expect(readFileSync(`${file}.d/stray`, 'utf8')).to.equal('x');
+    });
+
+    it('refuses a folder of another format', async () => {
+      const file = freshFile();
+      mkdirSync(`${file}.d`);
+      writeFileSync(`${file}.d/.format`, 'something else 9\n');
+      await expect(new FileAttachmentStore(file).add('/mnt/a', 'i1/v1')).to.be.rejectedWith(AttachmentStoreError, /unknown format/);
+      expect(readdirSync(`${file}.d`)).to.deep.equal(['.format']);
+    });
+
+    it('reports a path it cannot read (a folder in the file’s place) as AttachmentStoreError', async () => {
+      const file = freshFile();
+      await fsp.mkdir(file);
+      await expect(new FileAttachmentStore(file).list('/mnt/a')).to.be.rejectedWith(AttachmentStoreError, /Cannot read/);
+    });
+  });
+
+  describe('a linked path', () => {
+    it('resolves a link once, so the link and its target share one store', async () => {
+      const directory = freshDirectory();
+      const target = join(directory, 'real.json');
+      const link = join(directory, 'link.json');
+      writeFileSync(target, '{"version": 1, "mounts": {"/mnt/a": ["i1/v1"]}}');
+      symlinkSync(target, link);
+      await new FileAttachmentStore(link).add('/mnt/a', 'i2/v2');
+      expect(await new FileAttachmentStore(target).list('/mnt/a')).to.deep.equal(['i1/v1', 'i2/v2']);
+      // The link was never replaced by a file.
+      expect(lstatSync(link).isSymbolicLink()).to.be.true;
+      expect(existsSync(`${link}.d`)).to.be.false;
+    });
+
+    it('resolves a linked parent folder', async () => {
+      const directory = freshDirectory();
+      mkdirSync(join(directory, 'real'));
+      symlinkSync(join(directory, 'real'), join(directory, 'via'));
+      await new FileAttachmentStore(join(directory, 'via', 'a.json')).add('/mnt/a', 'i1/v1');
+      expect(await new FileAttachmentStore(join(directory, 'real', 'a.json')).list('/mnt/a')).to.deep.equal(['i1/v1']);
+    });
+
+    it('refuses a link that leads nowhere, creating nothing', async () => {
+      const directory = freshDirectory();
+      symlinkSync(join(directory, 'missing.json'), join(directory, 'link.json'));
+      await expect(new FileAttachmentStore(join(directory, 'link.json')).add('/mnt/a', 'i1/v1')).to.be.rejectedWith(AttachmentStoreError, /link that leads nowhere/);
+      expect(readdirSync(directory)).to.deep.equal(['link.json']);
+    });
+  });
+
+  describe('ownership', () => {
+    before(function () {
+      if (!isRoot) {
+        if (process.env['CI'] === 'true') throw new Error('these tests need root in CI');
+        this.skip(); // chown needs root; run as root to check that a root CLI keeps the agent's ownership
+      }
+    });
+
+    function asNobody(script: string): { status: number | null; stderr: string } {
+      const result = spawnSync('/bin/sh', ['-c', script], { uid: NOBODY, gid: NOBODY, encoding: 'utf8' });
+      return { status: result.status, stderr: result.stderr };
+    }
+
+    it('gives what root adds to an agent-owned store the agent’s owner, so the agent can still change it', async () => {
+      const directory = freshDirectory();
+      chmodSync(directory, 0o755);
+      const file = join(directory, 'attachments.json');
+      writeFileSync(file, '{"version": 1, "mounts": {}}', { mode: 0o600 });
+      chownSync(file, NOBODY, NOBODY);
+      await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
+      await new FileAttachmentStore(file).mountLock.withLock('/mnt/a', async () => {
+        for (const name of readdirSync(`${file}.d/.locks`)) expect(statSync(`${file}.d/.locks/${name}`).uid).to.equal(NOBODY);
+        return Promise.resolve();
+      });
+      for (const path of [`${file}.d`, `${file}.d/.format`, `${file}.d/.locks`, `${file}.d/%2Fmnt%2Fa`, `${file}.d/%2Fmnt%2Fa/i1%2Fv1`]) {
+        const stats = statSync(path);
+        expect([path, stats.uid, stats.gid, stats.mode & 0o777]).to.deep.equal([path, NOBODY, NOBODY, stats.isDirectory() ? 0o700 : 0o600]);
+      }
+      // The agent (nobody) can record and remove attachments beside root's.
+      const folder = `${file}.d/%2Fmnt%2Fa`;
+      expect(asNobody(`touch '${folder}/i2%2Fv2' && rm '${folder}/i1%2Fv1' && mkdir '${file}.d/%2Fmnt%2Fb'`)).to.deep.equal({ status: 0, stderr: '' });
+    });
+
+    it('keeps the owner and mode of an existing store folder', async () => {
+      const directory = freshDirectory();
+      const file = join(directory, 'attachments.json');
+      await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
+      chownSync(`${file}.d`, NOBODY, NOBODY);
+      chmodSync(`${file}.d`, 0o750);
+      await new FileAttachmentStore(file).add('/mnt/b', 'i1/v1');
+      const stats = statSync(`${file}.d`);
+      expect([stats.uid, stats.mode & 0o777]).to.deep.equal([NOBODY, 0o750]);
+      expect(statSync(`${file}.d/%2Fmnt%2Fb`).uid).to.equal(NOBODY);
+      expect(statSync(`${file}.d/%2Fmnt%2Fb`).mode & 0o777).to.equal(0o750);
+      expect(statSync(`${file}.d/%2Fmnt%2Fb/i1%2Fv1`).mode & 0o777).to.equal(0o640);
+    });
+  });
+
+  describe('across processes', () => {
+    it('loses no update: 4 processes × 150 random adds and removes on 3 shared mount points', async function () {
+      this.timeout(120_000);
+      const file = freshFile();
+      const worker = fileURLToPath(new URL('./file-attachment-store-worker.ts', import.meta.url));
+      const results = await Promise.all(
+        ['a', 'b', 'c', 'd'].map(async (name) => {
+          const { stdout } = await run(process.execPath, ['--import', 'tsx', worker, file, name, '150', '3'], { env: childEnv() });
+          return JSON.parse(stdout) as [string, string][];
+        }),
+      );
+      const expected = new Map<string, string[]>();
+      for (const [id, mountPath] of results.flat()) expected.set(mountPath, [...(expected.get(mountPath) ?? []), id].sort());
+      const actual = await new FileAttachmentStore(file).entries();
+      expect(Object.fromEntries(actual)).to.deep.equal(Object.fromEntries(expected));
+    });
   });
 });

@@ -2,7 +2,7 @@
  * Runs the CLI in-process on a {@link FakeHost}: output collected, the host's probe and runner
  * injected, and a temporary directory for the attachment store.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -82,9 +82,26 @@ export function useCliFixture(): CliFixture {
   return fixture;
 }
 
-/** The attachment store file, parsed. */
-export function readStore(path: string): unknown {
-  return JSON.parse(readFileSync(path, 'utf8'));
+/**
+ * The attachment store at `path`, read straight from its folder (`<path>.d/<mount>/<id>`, names
+ * URI-encoded): mount path → sorted attachment ids.
+ */
+export function readStore(path: string): Record<string, string[]> {
+  const folder = `${path}.d`;
+  const mounts = readdirSync(folder).filter((name) => !name.startsWith('.'));
+  const table = mounts.map((name) => [decodeURIComponent(name), readdirSync(join(folder, name)).map((id) => decodeURIComponent(id)).sort()] as const);
+  return Object.fromEntries(table.filter(([, ids]) => ids.length > 0));
+}
+
+/**
+ * Every entry of the store's folder but its lock files, with its mtime, to show that a dry run
+ * wrote nothing; `undefined` when there is no store yet.
+ */
+export function snapshotStore(path: string): string[] | undefined {
+  const folder = `${path}.d`;
+  if (!existsSync(folder)) return undefined;
+  const entries = readdirSync(folder, { recursive: true }).map(String).filter((name) => !name.startsWith('.locks'));
+  return [folder, ...entries.map((name) => join(folder, name))].map((entry) => `${entry} ${statSync(entry).mtimeMs}`).sort();
 }
 
 /** `<base>/<md5 of the export>`, computed independently of the driver. */

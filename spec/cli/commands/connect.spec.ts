@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { expect } from 'chai';
 import type { FakeHost } from '../../support/fake-host.js';
 import {
@@ -12,6 +12,7 @@ import {
   mountPathOf,
   onHost,
   readStore,
+  snapshotStore,
   runCaptured,
   useCliFixture,
 } from '../cli-harness.js';
@@ -34,13 +35,13 @@ describe('libvirt-volume connect', () => {
     expect(host.argv).to.deep.equal([MOUNT]);
     expect(host.directories.has(MOUNT_PATH)).to.be.true;
     expect(host.mounts.map((entry) => entry.mountPoint)).to.deep.equal([MOUNT_PATH]);
-    expect(readStore(state)).to.deep.equal({ version: 1, mounts: { [MOUNT_PATH]: [`${INSTANCE}/${NAME}`] } });
+    expect(readStore(state)).to.deep.equal({ [MOUNT_PATH]: [`${INSTANCE}/${NAME}`] });
   });
 
   it('names the attachment by volume id, else serial, as the library does', async () => {
     await runCaptured([...attachArgs('connect', state), '--volume-id', 'vol-1', '--serial', 'ser-1'], onHost(host));
     await runCaptured([...attachArgs('connect', state, OTHER_INSTANCE), '--serial', 'ser-1'], onHost(host));
-    expect(readStore(state)).to.deep.equal({ version: 1, mounts: { [MOUNT_PATH]: [`${INSTANCE}/vol-1`, `${OTHER_INSTANCE}/ser-1`] } });
+    expect(readStore(state)).to.deep.equal({ [MOUNT_PATH]: [`${INSTANCE}/vol-1`, `${OTHER_INSTANCE}/ser-1`] });
   });
 
   it('passes --cfg to mount.quobyte as -c', async () => {
@@ -58,7 +59,7 @@ describe('libvirt-volume connect', () => {
     const result = await runCaptured(attachArgs('connect', state), onHost(host));
     expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `reused ${MOUNT_PATH}, device ${MOUNT_PATH}/${NAME}\n` });
     expect(host.runner.run.called).to.be.false;
-    expect(readStore(state)).to.deep.equal({ version: 1, mounts: { [MOUNT_PATH]: [`${INSTANCE}/${NAME}`] } });
+    expect(readStore(state)).to.deep.equal({ [MOUNT_PATH]: [`${INSTANCE}/${NAME}`] });
   });
 
   it('remounts a stale mount (ENOTCONN)', async () => {
@@ -118,13 +119,13 @@ describe('libvirt-volume connect', () => {
       const fromEnv = `${dir}/from-env.json`;
       const argv = attachArgs('connect', state).slice(0, -2);
       await runCaptured(argv, onHost(host, { env: { LIBVIRT_VOLUME_STATE: fromEnv } }));
-      expect(readStore(fromEnv)).to.deep.equal({ version: 1, mounts: { [MOUNT_PATH]: [`${INSTANCE}/${NAME}`] } });
+      expect(readStore(fromEnv)).to.deep.equal({ [MOUNT_PATH]: [`${INSTANCE}/${NAME}`] });
     });
 
     it('uses --state before LIBVIRT_VOLUME_STATE', async () => {
       await runCaptured(attachArgs('connect', state), onHost(host, { env: { LIBVIRT_VOLUME_STATE: `${dir}/from-env.json` } }));
-      expect(existsSync(state)).to.be.true;
-      expect(existsSync(`${dir}/from-env.json`)).to.be.false;
+      expect(existsSync(`${state}.d`)).to.be.true;
+      expect(existsSync(`${dir}/from-env.json.d`)).to.be.false;
     });
 
     it('defaults to <base>/.libvirt-volume-attachments.json, the base from LIBVIRT_VOLUME_MOUNT_BASE', async () => {
@@ -132,7 +133,7 @@ describe('libvirt-volume connect', () => {
       const result = await runCaptured(['connect', '--export', EXPORT, '--name', NAME, '--instance', INSTANCE], onHost(host, { env: { LIBVIRT_VOLUME_MOUNT_BASE: dir } }));
       expect(result.stdout).to.equal(`mounted ${mountPath}, device ${mountPath}/${NAME}\n`);
       expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${mountPath}`]);
-      expect(readStore(`${dir}/.libvirt-volume-attachments.json`)).to.deep.equal({ version: 1, mounts: { [mountPath]: [`${INSTANCE}/${NAME}`] } });
+      expect(readStore(`${dir}/.libvirt-volume-attachments.json`)).to.deep.equal({ [mountPath]: [`${INSTANCE}/${NAME}`] });
     });
   });
 
@@ -213,12 +214,13 @@ describe('libvirt-volume connect', () => {
 
     it('does not repeat an attachment already recorded, and leaves the store file alone', async () => {
       await runCaptured(attachArgs('connect', state), onHost(host));
-      const before = readFileSync(state, 'utf8');
+      const before = snapshotStore(state);
+      expect(before).to.have.length.above(2);
       host.runner.run.resetHistory();
       const result = await runCaptured([...attachArgs('connect', state), '--dry-run'], onHost(host));
       expect(result.stdout).to.equal(`nothing to run: ${MOUNT_PATH} is mounted and healthy\n`);
       expect(host.runner.run.called).to.be.false;
-      expect(readFileSync(state, 'utf8')).to.equal(before);
+      expect(snapshotStore(state)).to.deep.equal(before);
     });
 
     it('fails as connect would for another file system', async () => {

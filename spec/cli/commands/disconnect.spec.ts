@@ -1,4 +1,3 @@
-import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'chai';
 import type { FakeHost } from '../../support/fake-host.js';
 import {
@@ -10,6 +9,7 @@ import {
   attachArgs,
   onHost,
   readStore,
+  snapshotStore,
   runCaptured,
   useCliFixture,
 } from '../cli-harness.js';
@@ -38,7 +38,7 @@ describe('libvirt-volume disconnect', () => {
     expect(host.runner.run.firstCall.args[0]).to.deep.equal({ file: 'umount', args: [MOUNT_PATH] });
     expect(host.mounts).to.be.empty;
     expect(host.directories.has(MOUNT_PATH)).to.be.false;
-    expect(readStore(state)).to.deep.equal({ version: 1, mounts: {} });
+    expect(readStore(state)).to.deep.equal({});
   });
 
   it('keeps the mount while another guest uses it (in-use)', async () => {
@@ -48,7 +48,7 @@ describe('libvirt-volume disconnect', () => {
     expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `in-use ${MOUNT_PATH}\n` });
     expect(host.runner.run.called).to.be.false;
     expect(host.isMounted(MOUNT_PATH)).to.be.true;
-    expect(readStore(state)).to.deep.equal({ version: 1, mounts: { [MOUNT_PATH]: [`${OTHER_INSTANCE}/${NAME}`] } });
+    expect(readStore(state)).to.deep.equal({ [MOUNT_PATH]: [`${OTHER_INSTANCE}/${NAME}`] });
   });
 
   it('reports not-mounted when nothing is mounted', async () => {
@@ -83,16 +83,10 @@ describe('libvirt-volume disconnect', () => {
   });
 
   describe('--dry-run', () => {
-    let storeBefore: { text: string; mtimeMs: number } | undefined;
+    let storeBefore: string[] | undefined;
 
     async function dryRun(instance = INSTANCE): Promise<string> {
-      storeBefore = (() => {
-        try {
-          return { text: readFileSync(state, 'utf8'), mtimeMs: statSync(state).mtimeMs };
-        } catch {
-          return undefined;
-        }
-      })();
+      storeBefore = snapshotStore(state);
       const result = await runCaptured([...attachArgs('disconnect', state, instance), '--dry-run'], onHost(host));
       expect(result.exitCode, result.stderr).to.equal(0);
       expect(result.stderr).to.equal('');
@@ -103,14 +97,7 @@ describe('libvirt-volume disconnect', () => {
       expect(host.runner.run.called, 'runner called').to.be.false;
       expect(host.probe.removeDirectory.called, 'directory removed').to.be.false;
       expect(host.probe.ensureDirectory.called, 'directory created').to.be.false;
-      const after = (() => {
-        try {
-          return { text: readFileSync(state, 'utf8'), mtimeMs: statSync(state).mtimeMs };
-        } catch {
-          return undefined;
-        }
-      })();
-      expect(after, 'store written').to.deep.equal(storeBefore);
+      expect(snapshotStore(state), 'store written').to.deep.equal(storeBefore);
     }
 
     it('prints the unmount and the directory removal for the last attachment, and does neither', async () => {
