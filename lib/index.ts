@@ -16,7 +16,7 @@ export type { FileSystemVolumeDriverOptions, MountHealth, ReconcileOptions, Reco
 export { QuobyteVolumeDriver } from './drivers/quobyte-volume-driver.js';
 export type { QuobyteVolumeDriverOptions } from './drivers/quobyte-volume-driver.js';
 export { VolumeDriver } from './drivers/volume-driver.js';
-export type { ConnectResult, DisconnectResult, VolumeOperationOptions } from './drivers/volume-driver.js';
+export type { ConnectResult, DisconnectResult, ExtendVolumeOptions, GetConfigOptions, VolumeOperationOptions } from './drivers/volume-driver.js';
 export { decideConnect } from './plans/decide-connect.js';
 export { decideDisconnect } from './plans/decide-disconnect.js';
 export { formatCommand, formatPlan } from './plans/format-plan.js';

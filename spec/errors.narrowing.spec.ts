@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import {
   AttachmentStoreError,
+  MountLockError,
   CommandFailedError,
   CommandNotFoundError,
   CommandTimeoutError,
@@ -46,6 +47,7 @@ function oneOfEach(): VolumeDriverError[] {
     new CommandTimeoutError({ command: UMOUNT, timeoutMs: 1 }),
     new CommandNotFoundError(UMOUNT),
     new AttachmentStoreError('/state.json', 'x'),
+    new MountLockError('/state.json.d/.locks/x', 'x'),
   ];
 }
 
@@ -103,7 +105,7 @@ describe('errors as types', () => {
   describe('a switch over error.code', () => {
     it('narrows to every code and reaches each branch', () => {
       expect(oneOfEach().map(describeCode)).to.deep.equal([
-        'refused', 'volume', 'volume', 'volume', 'volume', 'refused', 'mount', 'mount', 'command', 'command', 'command', 'store',
+        'refused', 'volume', 'volume', 'volume', 'volume', 'refused', 'mount', 'mount', 'command', 'command', 'command', 'store', 'store',
       ]);
     });
 

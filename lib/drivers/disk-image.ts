@@ -1,5 +1,5 @@
 /**
- * The disk image on a share: looked at before it is handed to libvirt, and measured by extend.
+ * The disk image's size, as extend measures it.
  *
  * @module
  */
@@ -8,28 +8,6 @@ import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.
 import type { ResolvedVolume } from './resolved-volume.js';
 
 const QCOW2_MAGIC = 0x514649fb;
-
-/** `lstat` of the disk image; `undefined` when it is not there (yet). */
-export async function lstatImage(probe: FileSystemProbe, volume: ResolvedVolume, timeoutMs: number): Promise<PathStat | undefined> {
-  try {
-    return await probe.lstat(volume.devicePath, { timeoutMs });
-  } catch (error) {
-    // Missing is fine: libvirt reports a missing image when it opens it. Anything else means
-    // the image could not be checked, and an unchecked image is not handed out.
-    if ((error as { code?: unknown }).code === 'ENOENT') return undefined;
-    throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} could not be checked: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/**
- * Refuses an image that is a symbolic link.
- * @throws {@link InvalidVolumeError}
- */
-export function refuseLinkedImage(volume: ResolvedVolume, stat: PathStat | undefined): void {
-  if (stat?.isSymbolicLink === true) {
-    throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is a symbolic link; refusing to hand it to libvirt`);
-  }
-}
 
 /**
  * The image's size in bytes: a raw file's length, a qcow2 image's virtual size.

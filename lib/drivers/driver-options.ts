@@ -4,6 +4,8 @@
  * @module
  */
 import type { AttachmentStore } from '../attachments/attachment-store.js';
+import type { MountLock } from '../locks/mount-lock.js';
+import type { Logger } from '../observability/logger.js';
 import type { CommandRunner } from '../commands/command-runner.js';
 import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
 
@@ -22,10 +24,24 @@ export interface FileSystemVolumeDriverOptions {
    */
   probe?: FileSystemProbe;
   /**
-   * Who uses which mount point. Use a `FileAttachmentStore` to keep it across agent restarts.
-   * @default new MemoryAttachmentStore()
+   * Who uses which mount point. The default is the host-wide store every process on the base
+   * shares (the CLI's too): `new FileAttachmentStore('<mountPointBase>/.libvirt-volume-attachments.json')`.
+   * A driver given its own `probe` (a test, another host) defaults to a `MemoryAttachmentStore`.
    */
   attachments?: AttachmentStore;
+  /**
+   * The lock per mount point held across observe → mount → record and remove → unmount.
+   * @default the store's own lock: host-wide for a `FileAttachmentStore`
+   */
+  mountLock?: MountLock;
+  /**
+   * Mount, unmount and abort through `libvirt-volume-helper` (an unprivileged agent): the argv
+   * prefix that runs it, e.g. `['sudo', '-n', '/usr/local/bin/libvirt-volume-helper']`. The
+   * helper checks the export and computes every path itself.
+   */
+  privilegedHelper?: readonly string[];
+  /** Where the driver logs what it does (any object with `debug`, `info`, `warn`, `error`). */
+  logger?: Logger;
   /**
    * Mount under `systemd-run --scope`: `'auto'` detects systemd once per driver.
    * @default 'auto'
@@ -52,6 +68,7 @@ export interface FileSystemVolumeDriverOptions {
 /** The options after their checks, defaults not yet filled for the injected parts. */
 export interface CheckedDriverOptions {
   mountPointBase: string;
+  privilegedHelper: readonly string[] | undefined;
   systemd: boolean | 'auto';
   commandTimeoutMs: number;
   probeTimeoutMs: number;
@@ -87,8 +104,13 @@ export function checkDriverOptions(options: FileSystemVolumeDriverOptions): Chec
   if (systemd !== 'auto' && typeof systemd !== 'boolean') {
     throw new TypeError(`Expected systemd to be true, false or 'auto', got ${JSON.stringify(systemd)}`);
   }
+  const helper: unknown = options.privilegedHelper;
+  if (helper !== undefined && (!Array.isArray(helper) || helper.length === 0 || !helper.every((word): word is string => typeof word === 'string' && word !== ''))) {
+    throw new TypeError(`Expected privilegedHelper to be a non-empty argv prefix, got ${JSON.stringify(helper)}`);
+  }
   return {
     mountPointBase,
+    privilegedHelper: helper === undefined ? undefined : [...(helper)],
     systemd,
     commandTimeoutMs: positiveInteger('commandTimeoutMs', options.commandTimeoutMs, 60_000),
     probeTimeoutMs: positiveInteger('probeTimeoutMs', options.probeTimeoutMs, 5_000),

@@ -11,8 +11,6 @@ import type { MountJudge } from './mount-inspector.js';
 interface Fingerprint {
   dev: number;
   validatedAt: number;
-  /** Disk images on this mount already seen to be regular files, not links. */
-  checkedImages: Set<string>;
 }
 
 /** Mounts validated recently, per mount path. */
@@ -50,21 +48,11 @@ export class FastPath {
   /** Remembers a mount just found healthy. */
   remember(mountPath: string, stat: PathStat): void {
     if (stat.dev === undefined || this.#revalidateAfterMs === 0) return;
-    this.#fingerprints.set(mountPath, { dev: stat.dev, validatedAt: Date.now(), checkedImages: new Set() });
+    this.#fingerprints.set(mountPath, { dev: stat.dev, validatedAt: Date.now() });
   }
 
   /** Forgets a mount about to change. */
   forget(mountPath: string): void {
     this.#fingerprints.delete(mountPath);
-  }
-
-  /** Whether an image on a remembered mount was already checked. */
-  imageChecked(mountPath: string, devicePath: string): boolean {
-    return this.#fingerprints.get(mountPath)?.checkedImages.has(devicePath) === true;
-  }
-
-  /** Notes an image as checked for as long as its mount is remembered. */
-  markImageChecked(mountPath: string, devicePath: string): void {
-    this.#fingerprints.get(mountPath)?.checkedImages.add(devicePath);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttachmentStore, AttachmentTable } from '../attachments/attachment-store.js';
+import { attachmentTableToJSON } from '../attachments/attachment-table-to-json.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
 import { InvalidConnectionInfoError, type StaleReason } from '../errors.js';
 import type { FileSystemProbe, MountEntry, PathStat } from '../filesystem/file-system-probe.js';
@@ -12,6 +13,7 @@ import type { ConnectionInfo, DiskInfo, InstanceRef } from './connection-info.js
 import { detectSystemd } from './detect-systemd.js';
 import { assembleDriverParts } from './driver-parts.js';
 import { joinPath, type CheckedDriverOptions, type FileSystemVolumeDriverOptions } from './driver-options.js';
+import { helperCommands } from './helper-commands.js';
 import { mountCommands } from './mount-commands.js';
 import type { MountManager, MountRequest } from './mount-manager.js';
 import { reconcileMounts, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
@@ -19,7 +21,7 @@ import type { MountInspector, MountJudge } from './mount-inspector.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 import { attachmentIdOf, validateConnectionInfo } from './validate-connection-info.js';
 import { waitForSize } from './wait-for-size.js';
-import { VolumeDriver, type ConnectResult, type DisconnectResult, type VolumeOperationOptions } from './volume-driver.js';
+import { VolumeDriver, type ConnectResult, type DisconnectResult, type ExtendVolumeOptions, type GetConfigOptions, type VolumeOperationOptions } from './volume-driver.js';
 
 export type { FileSystemVolumeDriverOptions } from './driver-options.js';
 export type { MountHealth } from '../plans/observation.js';
@@ -130,13 +132,19 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   // ---- the contract -------------------------------------------------------------------------
 
   /**
-   * The libvirt `<disk>` model: type `file`, driver `qemu`, cache `none`, io `native`.
-   * @throws {@link InvalidConnectionInfoError}
+   * The libvirt `<disk>` model: type `file`, driver `qemu`, cache `none`, io `native`, the
+   * backing chain the image gate confined (or `<backingStore/>`), `<encryption>` with the
+   * given secret.
+   * @throws {@link InvalidConnectionInfoError} bad input, or an encrypted volume without
+   * `encryptionSecretUuid` (never attached in clear)
    */
-  override getConfig(ci: ConnectionInfo, diskInfo: DiskInfo): GuestDiskConfig {
+  override getConfig(ci: ConnectionInfo, diskInfo: DiskInfo, options: GetConfigOptions = {}): GuestDiskConfig {
     const { devicePath } = this.resolveVolume(ci);
     checkDiskInfo(diskInfo);
-    return buildGuestDiskConfig(ci, diskInfo, devicePath);
+    // The chain the image gate found at this process's last connect; without one, libvirt is
+    // told the image has none (`<backingStore/>`) rather than trust its header.
+    const backingChain = options.backingChain ?? this.#manager.backingChainOf(devicePath);
+    return buildGuestDiskConfig(ci, diskInfo, devicePath, { ...options, ...(backingChain === undefined ? {} : { backingChain }) });
   }
 
   /**
@@ -185,17 +193,20 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
 
   /**
    * Resolves to the disk image's size in bytes (a qcow2 image's virtual size) once it is at
-   * least `requestedSize`, polling until `commandTimeoutMs`.
+   * least `requestedSize`, polling until `options.timeoutMs` (default `commandTimeoutMs`) or
+   * until `options.signal` aborts.
    * @throws {@link InvalidConnectionInfoError} bad input
    * @throws {@link InvalidVolumeError} the image is missing, a link, or still smaller at the end
    */
-  override async extendVolume(ci: ConnectionInfo, instance: InstanceRef, requestedSize: number): Promise<number> {
+  override async extendVolume(ci: ConnectionInfo, instance: InstanceRef, requestedSize: number, options: ExtendVolumeOptions = {}): Promise<number> {
     const volume = this.resolveVolume(ci);
     attachmentIdOf(ci, instance);
     if (!Number.isSafeInteger(requestedSize) || requestedSize < 0) {
       throw new InvalidConnectionInfoError('requestedSize', `must be a non-negative integer, got ${String(requestedSize)}`);
     }
-    return waitForSize(this.probe, volume, ci.data.format ?? 'raw', requestedSize, { timeoutMs: this.commandTimeoutMs, probeTimeoutMs: this.probeTimeoutMs });
+    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
+    const what = `extendVolume ${volume.devicePath}`;
+    return waitForSize(this.probe, volume, ci.data.format ?? 'raw', requestedSize, { timeoutMs, probeTimeoutMs: this.probeTimeoutMs, signal: options.signal, what });
   }
 
   /**
@@ -235,9 +246,11 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     );
   }
 
-  /** The attachment store's contents: mount path → attachment ids. */
-  async listAttachments(): Promise<AttachmentTable> {
-    return this.attachments.entries();
+  /** The attachment store's contents: mount path → attachment ids (`JSON.stringify` gives a plain object). */
+  async listAttachments(): Promise<AttachmentTable & { toJSON(): Record<string, string[]> }> {
+    const table = await this.attachments.entries();
+    // A Map prints `{}` in JSON; this one prints `{ mountPath: [ids] }`.
+    return Object.assign(new Map(table), { toJSON: () => attachmentTableToJSON(table) });
   }
 
   /**
@@ -270,6 +283,8 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   // ---- internals ----------------------------------------------------------------------------
 
   async #commandsFor(volume: ResolvedVolume): Promise<MountCommands> {
+    const helper = this.#options.privilegedHelper;
+    if (helper !== undefined) return { ...helperCommands(helper, volume.export), managesDirectories: true };
     return mountCommands(this.buildMountCommand(volume.export, volume.mountPath), volume.mountPath, await this.usesSystemd());
   }
 
@@ -277,6 +292,6 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   async #request(ci: ConnectionInfo, instance: InstanceRef): Promise<MountRequest> {
     const volume = this.resolveVolume(ci);
     const attachmentId = attachmentIdOf(ci, instance);
-    return { volume, attachmentId, commands: await this.#commandsFor(volume) };
+    return { volume, attachmentId, commands: await this.#commandsFor(volume), image: { format: ci.data.format ?? 'raw', encrypted: ci.data.encrypted === true } };
   }
 }

@@ -1,37 +1,34 @@
 /**
- * The `check-image` step: the image's `lstat`, fetched early where a mount is being verified
- * (both answers come from the new mount), or skipped where this mount already passed it.
+ * The `check-image` step: the image gate (`lib/images/image-gate.ts`) at every connect, never
+ * cached, through the probe's bounded, contained calls.
  *
  * @module
  */
-import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
-import { lstatImage, refuseLinkedImage } from './disk-image.js';
-import type { FastPath } from './fast-path.js';
+import { InvalidVolumeError } from '../errors.js';
+import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
+import { checkImage, type ImageGateResult } from '../images/image-gate.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 
-/** One connect's image check. */
-export interface ImageChecks {
-  /** Starts the `lstat` now; its failure surfaces in {@link check}. */
-  prefetch(): Promise<void>;
-  /** Refuses a linked image; remembers a checked one for the fast path. */
-  check(): Promise<void>;
+/** What the gate needs from connection info. */
+export interface ImageExpectation {
+  /** `data.format`, `raw` when absent. */
+  format: 'raw' | 'qcow2';
+  /** `data.encrypted`. */
+  encrypted: boolean;
 }
 
-/** The image check of one connect. */
-export function imageChecks(context: { volume: ResolvedVolume; probe: FileSystemProbe; fastPath: FastPath; probeTimeoutMs: number }): ImageChecks {
-  const { volume, probe, fastPath, probeTimeoutMs } = context;
-  let pending: Promise<PathStat | undefined> | undefined;
-  const fetch = (): Promise<PathStat | undefined> => (pending ??= lstatImage(probe, volume, probeTimeoutMs));
-  return {
-    prefetch: async () => {
-      await fetch().catch(() => undefined);
-    },
-    check: async () => {
-      // Checked once per validated mount: the fast path trusts an unchanged mount for
-      // revalidateAfterMs, and the image on it is trusted for as long.
-      if (pending === undefined && fastPath.imageChecked(volume.mountPath, volume.devicePath)) return;
-      refuseLinkedImage(volume, await fetch());
-      fastPath.markImageChecked(volume.mountPath, volume.devicePath);
-    },
+/**
+ * Runs the image gate on a volume's image.
+ * @throws {@link UnsafeImageError} the image may make the hypervisor open anything else
+ * @throws {@link InvalidVolumeError} the image could not be looked at
+ */
+export async function gateImage(probe: FileSystemProbe, volume: ResolvedVolume, expected: ImageExpectation, timeoutMs: number): Promise<ImageGateResult> {
+  if (probe.readBytes === undefined && expected.format === 'qcow2') {
+    throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is qcow2 and this probe cannot read its header`);
+  }
+  const reader = {
+    lstat: (path: string) => probe.lstat(path, { timeoutMs }),
+    readBytes: (path: string, position: number, length: number) => probe.readBytes?.(path, position, length, { timeoutMs }) ?? Promise.resolve(new Uint8Array()),
   };
+  return checkImage(reader, volume.devicePath, expected.format, { encrypted: expected.encrypted });
 }

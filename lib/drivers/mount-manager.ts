@@ -1,7 +1,8 @@
 /**
  * The host's mount state for one base, in one place (as Nova's `volume/mount.py`): a lock per
- * mount point held across observe → decide → apply, and the attachment counts that decide when
- * a share goes. Each backend only says how to mount; this says when.
+ * mount point, shared by every process that uses the base, held across observe → decide →
+ * apply, and the attachment counts that decide when a share goes. Each backend only says how to
+ * mount; this says when.
  *
  * @module
  */
@@ -9,14 +10,18 @@ import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { CommandRunner } from '../commands/command-runner.js';
 import { throwIfAborted } from '../commands/abort-error.js';
 import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
+import type { BackingImage } from '../images/image-gate.js';
+import type { MountLock } from '../locks/mount-lock.js';
+import { publish } from '../observability/channels.js';
 import { decideConnect } from '../plans/decide-connect.js';
 import { decideDisconnect } from '../plans/decide-disconnect.js';
 import type { ConnectPlan, DisconnectPlan, MountCommands } from '../plans/plan-step.js';
 import type { FastPath } from './fast-path.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { gateImage, type ImageExpectation } from './image-checks.js';
 import type { MountInspector } from './mount-inspector.js';
 import { observeMount } from './observe-mount.js';
 import { applyConnectPlan, applyDisconnectPlan, type ApplyContext } from './plan-applier.js';
+import { publishPlan } from './publish-plan.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 import type { ConnectResult, DisconnectResult, VolumeOperationOptions } from './volume-driver.js';
 
@@ -25,46 +30,77 @@ export interface MountManagerParts {
   runner: CommandRunner;
   probe: FileSystemProbe;
   store: AttachmentStore;
+  lock: MountLock & { readonly size?: number };
   inspector: MountInspector;
   fastPath: FastPath;
   commandTimeoutMs: number;
   probeTimeoutMs: number;
+  /** The configured mount base. */
+  base: string;
+  /** Checks the base before anything runs under it (a root agent; the helper checks its own). */
+  secureBase: ((base: string) => Promise<string>) | undefined;
 }
 
-/** One request: the volume, this call's attachment, and the commands for its export. */
+/** One request: the volume, this call's attachment, the commands for its export, what its image must be. */
 export interface MountRequest {
   volume: ResolvedVolume;
   attachmentId: string;
   commands: MountCommands;
+  image: ImageExpectation;
 }
 
-/** Connects and disconnects under a lock per mount point. */
+/** Connects and disconnects under a host-wide lock per mount point. */
 export class MountManager {
   readonly #parts: MountManagerParts;
-  readonly #locks = new KeyedMutex();
+  /** The backing chain each image had at its last gate, for the XML. */
+  readonly #chains = new Map<string, BackingImage[]>();
 
   constructor(parts: MountManagerParts) {
     this.#parts = parts;
   }
 
-  /** Observes, decides and applies a connect under the mount point's lock. */
+  /** Connects: the warm path (recorded, still healthy) takes no lock and writes nothing; anything else observes, decides and applies under the lock. */
   async connect(request: MountRequest, options: VolumeOperationOptions): Promise<ConnectResult> {
-    const { volume } = request;
-    throwIfAborted(options.signal);
-    return this.#locks.runExclusive(volume.mountPath, async () => {
-      throwIfAborted(options.signal);
-      const plan = await this.planConnect(request, options, true);
-      const action = await applyConnectPlan(this.#applyContext(request, options.signal), plan.steps, plan.action);
-      return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
-    });
+    const { volume, attachmentId } = request;
+    const what = `connectVolume ${volume.mountPath}`;
+    throwIfAborted(options.signal, what);
+    const { store, fastPath, lock, probe, probeTimeoutMs } = this.#parts;
+    if ((await store.has(volume.mountPath, attachmentId)) && (await fastPath.stillHealthy(volume.mountPath))) {
+      // The image is gated at every connect, never cached: it may have been swapped.
+      this.#remember(volume.devicePath, (await gateImage(probe, volume, request.image, probeTimeoutMs)).backingChain);
+      publish('reuse', () => ({ mountPath: volume.mountPath, export: volume.export }));
+      return { mountPath: volume.mountPath, devicePath: volume.devicePath, action: 'reused' };
+    }
+    return lock.withLock(
+      volume.mountPath,
+      async () => {
+        throwIfAborted(options.signal, what);
+        await this.#parts.secureBase?.(this.#parts.base);
+        const plan = await this.planConnect(request, options, true);
+        publishPlan(plan, request, this.#parts.probeTimeoutMs);
+        const started = performance.now();
+        const { action, image } = await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, plan.action);
+        if (action !== 'reused') publish('mount', () => ({ mountPath: volume.mountPath, export: volume.export, durationMs: performance.now() - started }));
+        this.#remember(volume.devicePath, image?.backingChain ?? []);
+        return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
+      },
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
   }
 
   /** Observes, decides and applies a disconnect under the mount point's lock. */
   async disconnect(request: MountRequest, options: VolumeOperationOptions): Promise<DisconnectResult> {
-    throwIfAborted(options.signal);
-    return this.#locks.runExclusive(request.volume.mountPath, async () => {
+    throwIfAborted(options.signal, `disconnectVolume ${request.volume.mountPath}`);
+    return this.#parts.lock.withLock(request.volume.mountPath, async () => {
+      await this.#parts.secureBase?.(this.#parts.base);
       const plan = await this.planDisconnect(request, options, true);
-      const reason = await applyDisconnectPlan(this.#applyContext(request, options.signal), plan.steps, plan.reason);
+      publishPlan(plan, request, this.#parts.probeTimeoutMs);
+      const reason = await applyDisconnectPlan(this.#applyContext(request, options.signal, 'last-detach'), plan.steps, plan.reason);
+      if (reason === 'busy') {
+        const unmount = request.commands.unmount(false);
+        publish('busy', () => ({ mountPath: request.volume.mountPath, argv: [unmount.file, ...unmount.args] }));
+      }
+      if (reason === 'unmounted') this.#chains.delete(request.volume.devicePath);
       return { unmounted: reason === 'unmounted', reason };
     });
   }
@@ -87,26 +123,36 @@ export class MountManager {
    * recorded meanwhile, `kept` when it could not go (busy, hung with files open).
    */
   async release(mountPath: string, commands: MountCommands, options: { dryRun: boolean; layers: number; signal?: AbortSignal }): Promise<'unmounted' | 'kept' | 'in-use'> {
-    const request: MountRequest = { volume: { export: '', mountPath, devicePath: mountPath }, attachmentId: '', commands };
-    return this.#locks.runExclusive(mountPath, async () => {
+    const request: MountRequest = { volume: { export: '', mountPath, devicePath: mountPath }, attachmentId: '', commands, image: { format: 'raw', encrypted: false } };
+    return this.#parts.lock.withLock(mountPath, async () => {
+      await this.#parts.secureBase?.(this.#parts.base);
       for (let layer = 0; layer < options.layers; layer += 1) {
         const plan = await this.planDisconnect(request, {});
         if (plan.reason === 'not-attached' || plan.reason === 'in-use') return 'in-use';
         if (plan.reason === 'not-mounted') return layer === 0 ? 'kept' : 'unmounted';
         if (options.dryRun) return plan.reason === 'unmounted' ? 'unmounted' : 'kept';
-        const reason = await applyDisconnectPlan(this.#applyContext(request, options.signal), plan.steps, plan.reason);
+        const reason = await applyDisconnectPlan(this.#applyContext(request, options.signal, 'reconcile'), plan.steps, plan.reason);
         if (reason !== 'unmounted') return layer === 0 && reason !== 'not-mounted' ? 'kept' : 'unmounted';
       }
       return 'unmounted';
     });
   }
 
-  /** Mount paths with a lock held or awaited. */
-  get activeLockCount(): number {
-    return this.#locks.size;
+  /** The backing chain the image had at its last gate in this process, when there was one. */
+  backingChainOf(devicePath: string): readonly BackingImage[] | undefined {
+    return this.#chains.get(devicePath);
   }
 
-  #applyContext(request: MountRequest, signal: AbortSignal | undefined): ApplyContext {
-    return { ...this.#parts, volume: request.volume, commands: request.commands, signal };
+  /** Mount paths with a lock held or awaited by this process. */
+  get activeLockCount(): number {
+    return this.#parts.lock.size ?? 0;
+  }
+
+  #remember(devicePath: string, chain: BackingImage[]): void {
+    this.#chains.set(devicePath, chain);
+  }
+
+  #applyContext(request: MountRequest, signal: AbortSignal | undefined, unmountReason: ApplyContext['unmountReason']): ApplyContext {
+    return { ...this.#parts, volume: request.volume, commands: request.commands, image: request.image, signal, unmountReason };
   }
 }

@@ -5,14 +5,17 @@
  *
  * @module
  */
+import { basename, dirname } from 'node:path';
 import createDebug from 'debug';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
 import { CommandFailedError, VolumeMountError, VolumeUnmountError } from '../errors.js';
 import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
 import { FUSECTL_PATH } from '../filesystem/fuse-connection.js';
+import { publish, type UnmountMessage } from '../observability/channels.js';
 import type { ConnectAction, DisconnectReason, MountCommands, PlanStep } from '../plans/plan-step.js';
-import { imageChecks } from './image-checks.js';
+import { gateImage, type ImageExpectation } from './image-checks.js';
+import type { ImageGateResult } from '../images/image-gate.js';
 import type { FastPath } from './fast-path.js';
 import type { MountInspector } from './mount-inspector.js';
 import type { ResolvedVolume } from './resolved-volume.js';
@@ -37,6 +40,8 @@ function isAbort(error: unknown): boolean {
 /** What applying a plan needs. */
 export interface ApplyContext {
   volume: ResolvedVolume;
+  /** What the image must be (connect only). */
+  image?: ImageExpectation;
   commands: MountCommands;
   runner: CommandRunner;
   probe: FileSystemProbe;
@@ -46,6 +51,8 @@ export interface ApplyContext {
   commandTimeoutMs: number;
   probeTimeoutMs: number;
   signal: AbortSignal | undefined;
+  /** Why this operation unmounts, for the `unmount` event. */
+  unmountReason: UnmountMessage['reason'];
 }
 
 /** Runs one command of a plan; a failure becomes the error the step's purpose calls for. */
@@ -59,6 +66,10 @@ async function run(context: ApplyContext, command: Command, purpose: 'mount' | '
   };
   try {
     await context.runner.run(command, options);
+    if (purpose === 'unmount') {
+      const lazy = command.args.includes('-l') || command.args.includes('--lazy');
+      publish('unmount', () => ({ mountPath: context.volume.mountPath, lazy, reason: context.unmountReason }));
+    }
   } catch (error) {
     if (isAbort(error) || purpose !== 'unmount') throw error;
     const { mountPath } = context.volume;
@@ -144,7 +155,8 @@ async function applyCommon(context: ApplyContext, step: PlanStep): Promise<void>
       }
       return;
     case 'create-directory':
-      await probe.ensureDirectory(step.path);
+      if (probe.createMountDirectory === undefined) await probe.ensureDirectory(step.path);
+      else await probe.createMountDirectory(dirname(step.path), basename(step.path));
       return;
     case 'remove-directory':
       await removeDirectoryQuietly(probe, step.path);
@@ -165,9 +177,9 @@ async function applyCommon(context: ApplyContext, step: PlanStep): Promise<void>
  * Applies a connect plan.
  * @throws whatever the plan refuses with, or a step's failure
  */
-export async function applyConnectPlan(context: ApplyContext, steps: readonly PlanStep[], action: ConnectAction): Promise<ConnectAction> {
+export async function applyConnectPlan(context: ApplyContext, steps: readonly PlanStep[], action: ConnectAction): Promise<{ action: ConnectAction; image: ImageGateResult | undefined }> {
   const { volume, inspector, fastPath, store } = context;
-  const images = imageChecks(context);
+  let image: ImageGateResult | undefined;
   let mounted = false;
   let verified = false;
   try {
@@ -187,8 +199,7 @@ export async function applyConnectPlan(context: ApplyContext, steps: readonly Pl
           break;
         case 'verify-mount': {
           if (verified) break;
-          // The image's check reads the new mount too; both answers are only used if it is valid.
-          const [health] = await Promise.all([inspector.inspect(volume.mountPath, { fresh: true }), images.prefetch()]);
+          const health = await inspector.inspect(volume.mountPath, { fresh: true });
           if (health.state !== 'healthy') {
             // Nova only logs here and lets libvirt fail later; the caller must know now.
             const cause = health.state === 'stale' ? health.error : undefined;
@@ -199,7 +210,7 @@ export async function applyConnectPlan(context: ApplyContext, steps: readonly Pl
           break;
         }
         case 'check-image':
-          await images.check();
+          image = await gateImage(context.probe, volume, context.image ?? { format: 'raw', encrypted: false }, context.probeTimeoutMs);
           break;
         case 'record-attachment':
           await store.add(step.mountPath, step.id);
@@ -213,7 +224,7 @@ export async function applyConnectPlan(context: ApplyContext, steps: readonly Pl
     if (mounted) await releaseUnused(context);
     throw error;
   }
-  return action;
+  return { action, image };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { StaleReason } from '../errors.js';
+import type { BackingImage } from '../images/image-gate.js';
 import type { GuestDiskConfig } from '../libvirt/guest-disk-config.js';
 import type { ConnectionInfo, DiskInfo, InstanceRef } from './connection-info.js';
 
@@ -13,6 +14,22 @@ export interface VolumeOperationOptions {
    * @default false
    */
   forceRepair?: boolean;
+}
+
+/** Options for {@link VolumeDriver.extendVolume}. */
+export interface ExtendVolumeOptions {
+  /** Stop waiting: the call rejects with an `AbortError` naming the operation and image. */
+  signal?: AbortSignal;
+  /** How long to wait for the image to grow, in milliseconds (default: the driver's `commandTimeoutMs`). */
+  timeoutMs?: number;
+}
+
+/** Options for {@link VolumeDriver.getConfig}. */
+export interface GetConfigOptions {
+  /** UUID of the libvirt secret with the volume's LUKS passphrase; required for `data.encrypted`. */
+  encryptionSecretUuid?: string;
+  /** The backing chain to declare (default: what the image gate found at the last connect). */
+  backingChain?: readonly BackingImage[];
 }
 
 /** What {@link VolumeDriver.connectVolume} did. */
@@ -50,7 +67,7 @@ export abstract class VolumeDriver {
    * The libvirt `<disk>` model for this volume (see `formatDiskXml`). Touches nothing on the host.
    * @throws {@link InvalidConnectionInfoError} bad or dangerous connection info
    */
-  abstract getConfig(ci: ConnectionInfo, diskInfo: DiskInfo): GuestDiskConfig;
+  abstract getConfig(ci: ConnectionInfo, diskInfo: DiskInfo, options?: GetConfigOptions): GuestDiskConfig;
 
   /**
    * Makes the volume reachable on this host for `instance`.
@@ -71,5 +88,5 @@ export abstract class VolumeDriver {
    * grown the file).
    * @throws {@link InvalidConnectionInfoError} bad or dangerous input
    */
-  abstract extendVolume(ci: ConnectionInfo, instance: InstanceRef, requestedSize: number): Promise<number>;
+  abstract extendVolume(ci: ConnectionInfo, instance: InstanceRef, requestedSize: number, options?: ExtendVolumeOptions): Promise<number>;
 }

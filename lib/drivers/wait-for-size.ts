@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { throwIfAborted } from '../commands/abort-error.js';
 import { InvalidVolumeError } from '../errors.js';
 import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
 import { imageSize } from './disk-image.js';
@@ -20,15 +22,16 @@ export async function waitForSize(
   volume: ResolvedVolume,
   format: 'raw' | 'qcow2',
   requestedSize: number,
-  timing: { timeoutMs: number; probeTimeoutMs: number },
+  timing: { timeoutMs: number; probeTimeoutMs: number; signal?: AbortSignal | undefined; what: string },
 ): Promise<number> {
   const deadline = Date.now() + timing.timeoutMs;
   for (;;) {
+    throwIfAborted(timing.signal, timing.what);
     const size = await imageSize(probe, volume, format, timing.probeTimeoutMs);
     if (size >= requestedSize) return size;
     if (Date.now() >= deadline) {
       throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is ${size} bytes, less than the requested ${requestedSize}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), undefined, timing.signal === undefined ? {} : { signal: timing.signal }).catch(() => undefined);
   }
 }

@@ -97,6 +97,13 @@ export interface FileSystemProbe {
    */
   countOpenFilesUnder?(path: string): Promise<number>;
   /**
+   * Creates the mount base where missing, checks that only root (or the agent) can change it
+   * and that it is no link, and resolves it. Run before any command that acts under it.
+   */
+  secureMountBase?(base: string): Promise<string>;
+  /** Creates `<base>/<name>` without following links, and checks it is a real directory of ours. */
+  createMountDirectory?(base: string, name: string): Promise<string>;
+  /**
    * Requests the FUSE connection whose device minor is given has sent to its client and not had
    * answered yet (`fusectl`'s `waiting`), or `undefined` when there is no such connection.
    * Never blocks. Not a health check: a hung client that was idle has 0 waiting.

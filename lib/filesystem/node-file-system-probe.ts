@@ -1,7 +1,9 @@
 import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
+import { checkMountBase, type MountBaseOptions } from './check-mount-base.js';
 import { countOpenFilesUnder } from './count-open-files.js';
+import { ensureMountDirectory } from './ensure-mount-directory.js';
 import { InProcessGuard } from './in-process-guard.js';
 import { parseMountInfo } from './parse-mount-info.js';
 import { ProbeChildPool, type ProbeChildPoolOptions } from './probe-child-pool.js';
@@ -71,6 +73,12 @@ function isAbsence(error: unknown): boolean {
  * Call {@link NodeFileSystemProbe.close} to end the children early; idle children never keep
  * the process alive.
  */
+/** Besides root, this process's user may own the base when it is not root. */
+function agentOwner(): MountBaseOptions {
+  const uid = process.getuid?.();
+  return uid === undefined || uid === 0 ? {} : { agentUid: uid };
+}
+
 export class NodeFileSystemProbe implements FileSystemProbe {
   readonly #mountInfoPath: string;
   readonly #fuseConnectionsPath: string;
@@ -174,6 +182,24 @@ export class NodeFileSystemProbe implements FileSystemProbe {
    * Aborts the FUSE connection with this minor device number: every request stuck on it fails
    * at once with `ECONNABORTED`, which frees the threads a hung client holds.
    */
+  /**
+   * Creates the mount base where it is missing, then checks it (not a link; it and its parents
+   * owned by root or this user, not writable by others) and resolves it.
+   * @throws {@link InsecureMountBaseError}
+   */
+  async secureMountBase(base: string): Promise<string> {
+    await fsp.mkdir(base, { recursive: true, mode: 0o755 });
+    return checkMountBase(base, agentOwner());
+  }
+
+  /**
+   * Creates `<base>/<name>` without following a link and checks what is there.
+   * @throws {@link InsecureMountBaseError}
+   */
+  async createMountDirectory(base: string, name: string): Promise<string> {
+    return ensureMountDirectory(base, name, agentOwner());
+  }
+
   /** Processes holding files under `path`, from `/proc` alone (answers on a hung mount too). */
   countOpenFilesUnder(path: string): Promise<number> {
     return countOpenFilesUnder(path);

@@ -78,7 +78,8 @@ export function decideConnect(observation: MountObservation, settings: DecisionS
     case 'foreign':
       return plan('mounted', [{ kind: 'refuse', error: foreignMountError(mountPath, health.entry) }]);
     case 'absent':
-      return plan('mounted', [...(observation.directoryExists === true ? [] : [{ kind: 'create-directory', path: mountPath } as const]), ...mountSteps]);
+      // The privileged helper makes the directory itself.
+      return plan('mounted', [...(observation.directoryExists === true || commands.managesDirectories === true ? [] : [{ kind: 'create-directory', path: mountPath } as const]), ...mountSteps]);
     case 'stale':
       if (health.reason === 'unresponsive' && !mayRepairHung(observation, settings)) {
         const error = new VolumeUnresponsiveError(

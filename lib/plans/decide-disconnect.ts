@@ -29,19 +29,20 @@ export function decideDisconnect(observation: MountObservation, settings: Decisi
     const why = `${mountPath} is still in use by ${others} other attachment${others === 1 ? '' : 's'}`;
     return plan(recorded ? 'in-use' : 'not-attached', [{ kind: 'nothing-to-do', why }]);
   }
-  const removeDirectory: PlanStep = { kind: 'remove-directory', path: mountPath };
+  // The privileged helper removes the directory itself.
+  const removeDirectory: PlanStep[] = commands.managesDirectories === true ? [] : [{ kind: 'remove-directory', path: mountPath }];
   switch (health.state) {
     case 'absent':
-      return plan('not-mounted', [{ kind: 'nothing-to-do', why: `nothing is mounted at ${mountPath}` }, ...(observation.directoryExists === false ? [] : [removeDirectory])]);
+      return plan('not-mounted', [{ kind: 'nothing-to-do', why: `nothing is mounted at ${mountPath}` }, ...(observation.directoryExists === false ? [] : removeDirectory)]);
     case 'foreign':
       return plan('not-mounted', [{ kind: 'nothing-to-do', why: `${mountPath} holds another file system (${health.entry.fsType}); it is left alone` }]);
     case 'stale':
       if (health.reason === 'unresponsive' && !mayRepairHung({ ...observation, attachments: [] }, settings)) {
         return plan('busy', [{ kind: 'nothing-to-do', why: `${mountPath} did not answer in time and files on it are open by ${observation.openBy ?? 0} process(es); it is left alone` }]);
       }
-      return plan('unmounted', [...removalSteps(mountPath, health, commands), removeDirectory]);
+      return plan('unmounted', [...removalSteps(mountPath, health, commands), ...removeDirectory]);
     case 'healthy':
     case 'known-healthy':
-      return plan('unmounted', [{ kind: 'run', purpose: 'unmount', command: commands.unmount(false) }, removeDirectory]);
+      return plan('unmounted', [{ kind: 'run', purpose: 'unmount', command: commands.unmount(false) }, ...removeDirectory]);
   }
 }

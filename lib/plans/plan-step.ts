@@ -70,4 +70,6 @@ export interface MountCommands {
    * the driver writes to `fusectl` itself (an `abort-fuse` step).
    */
   abort?: Command;
+  /** The privileged helper creates and removes the mount directory itself. */
+  managesDirectories?: boolean;
 }

@@ -16,6 +16,7 @@ import {
 import type { FuseAbortResult } from '../../lib/filesystem/file-system-probe.js';
 import { formatDiskXml } from '../../lib/libvirt/format-disk-xml.js';
 import { FakeHost, directoryStat, fileStat as fileStatAt } from '../support/fake-host.js';
+import { qcow2 } from '../images/qcow2-fixture.js';
 
 use(chaiAsPromised);
 
@@ -383,20 +384,15 @@ describe('QuobyteVolumeDriver', () => {
       expect(host.runner.run.callCount).to.equal(0);
     });
 
-    it('checks the disk image for a link once per validated mount, and again once the mount is revalidated', async () => {
+    it('gates the disk image at every connect, never from a cache (an image swapped for a link is caught at once)', async () => {
       const image = `${MOUNT_PATH}/${NAME}`;
       host.lstats.set(image, fileStatAt(4096));
       const driver = makeDriver(host);
       await driver.connectVolume(connectionInfo(), INSTANCE);
       await driver.connectVolume(connectionInfo(), OTHER_INSTANCE);
-      expect(host.probe.lstat.args.filter(([path]) => path === image)).to.have.length(1);
-      const clock = sinon.useFakeTimers({ now: Date.now() + 31_000, toFake: ['Date'] });
-      try {
-        await driver.connectVolume(connectionInfo(), OTHER_INSTANCE);
-      } finally {
-        clock.restore();
-      }
       expect(host.probe.lstat.args.filter(([path]) => path === image)).to.have.length(2);
+      host.lstats.set(image, { size: 11, mode: 0o120777, uid: 0, gid: 0, isFile: false, isDirectory: false, isSymbolicLink: true });
+      await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(InvalidVolumeError, /link/);
     });
 
     it('leaves the fast path when the device changed behind its back, and checks the table', async () => {
@@ -439,6 +435,8 @@ describe('QuobyteVolumeDriver', () => {
 
     it('unmounts twice over a stale-repair connect and a disconnect of a qcow2 volume (driver_qcow2)', async () => {
       staleMount(host, 'size');
+      host.lstats.set(`${MOUNT_PATH}/${NAME}`, fileStatAt(196_608));
+      host.files.set(`${MOUNT_PATH}/${NAME}`, qcow2());
       const driver = makeDriver(host);
       const ci = connectionInfo({ format: 'qcow2' });
       await driver.connectVolume(ci, INSTANCE);
