@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openDriver, type RunCliOptions } from '../cli-context.js';
+import type { OpenedDriver, RunCliOptions } from '../cli-context.js';
 import {
   addBaseOption,
   addCommandTimeoutOption,
@@ -10,7 +10,6 @@ import {
   buildInstanceRef,
   type VolumeOptions,
 } from '../connection-options.js';
-import { formatPlan, planConnect } from '../dry-run-plan.js';
 
 /** Options of `connect` and `disconnect`. */
 export interface AttachOptions extends VolumeOptions {
@@ -23,12 +22,16 @@ export interface AttachOptions extends VolumeOptions {
   probeTimeoutMs?: number;
 }
 
-/** What `connect` and `disconnect` start from: their options, a driver, the volume and guest. */
-export function openAttachInvocation(command: Command, deps: RunCliOptions): ReturnType<typeof openDriver> & {
+/**
+ * What `connect` and `disconnect` start from: their options, a driver, the volume and guest.
+ * The driver is loaded here, when the command runs, not when the command is defined.
+ */
+export async function openAttachInvocation(command: Command, deps: RunCliOptions): Promise<OpenedDriver & {
   options: AttachOptions;
   ci: ReturnType<typeof buildConnectionInfo>;
   instance: ReturnType<typeof buildInstanceRef>;
-} {
+}> {
+  const { openDriver } = await import('../cli-context.js');
   const options = command.opts<AttachOptions>();
   return { ...openDriver(deps, options), options, ci: buildConnectionInfo(options), instance: buildInstanceRef(options.instance) };
 }
@@ -54,8 +57,9 @@ export function registerConnectCommand(program: Command, deps: RunCliOptions): v
   const command = program.command('connect').description('mount a volume\'s export and record the attachment');
   addAttachOptions(command);
   command.action(async () => {
-    const { options, driver, probe, store, ci, instance } = openAttachInvocation(command, deps);
+    const { options, driver, probe, store, ci, instance } = await openAttachInvocation(command, deps);
     if (options.dryRun === true) {
+      const { formatPlan, planConnect } = await import('../dry-run-plan.js');
       deps.stdout.write(formatPlan(await planConnect({ driver, probe, store }, ci, instance)));
       return;
     }

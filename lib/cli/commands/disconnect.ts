@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { RunCliOptions } from '../cli-context.js';
-import { formatPlan, planDisconnect } from '../dry-run-plan.js';
 import { addAttachOptions, openAttachInvocation } from './connect.js';
 
 /**
@@ -11,8 +10,9 @@ export function registerDisconnectCommand(program: Command, deps: RunCliOptions)
   const command = program.command('disconnect').description('drop an attachment and unmount the export when it was the last');
   addAttachOptions(command);
   command.action(async () => {
-    const { options, driver, probe, store, ci, instance } = openAttachInvocation(command, deps);
+    const { options, driver, probe, store, ci, instance } = await openAttachInvocation(command, deps);
     if (options.dryRun === true) {
+      const { formatPlan, planDisconnect } = await import('../dry-run-plan.js');
       deps.stdout.write(formatPlan(await planDisconnect({ driver, probe, store }, ci, instance)));
       return;
     }

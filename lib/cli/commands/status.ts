@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openDriver, type RunCliOptions } from '../cli-context.js';
+import type { RunCliOptions } from '../cli-context.js';
 import { addBaseOption, addProbeTimeoutOption, addStateOption } from '../connection-options.js';
 import { formatStatusTable } from '../format-status-table.js';
 import { listVolumeStatus } from '../list-volume-status.js';
@@ -22,6 +22,8 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
   command.option('--json', 'print a JSON array instead of a table');
   addProbeTimeoutOption(command);
   command.action(async () => {
+    // The driver is loaded when the command runs, so that `--help` and `config` do not pay for it.
+    const { openDriver } = await import('../cli-context.js');
     const options = command.opts<StatusOptions>();
     const { driver, probe } = openDriver(deps, options);
     const rows = await listVolumeStatus(driver, probe);
