@@ -32,8 +32,10 @@ const plan = quick
   : { warm: 2_000, novaWarm: 1_000, cold: 30, exports: 8, delayMs: 300, bigTable: 10_000, bigWarm: 500, novaBigWarm: 50,
       durableWarm: 500, newGuests: 100, recorded: 10_000, stallMountPoints: 200_000, startRounds: 11, cliMounts: 10 };
 
+const benchStarted = performance.now();
+
 function say(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(0)} s] ${line}\n`);
 }
 
 function ensurePrerequisites(): void {
