@@ -69,9 +69,18 @@ function scratch(): { base: string; env: NodeJS.ProcessEnv; cleanUp: () => void 
     base,
     env,
     cleanUp: () => {
-      const mounts = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).map((entry) => entry.mountPoint).filter((path) => path.startsWith(base));
-      for (const path of mounts.reverse()) spawnSync('umount', ['-l', path]);
-      rmSync(root, { recursive: true, force: true });
+      // A client that was still starting may mount after the first sweep (EBUSY): sweep again.
+      for (let attempt = 1; ; attempt += 1) {
+        const mounts = parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8')).map((entry) => entry.mountPoint).filter((path) => path.startsWith(base));
+        for (const path of mounts.reverse()) spawnSync('umount', ['-l', path]);
+        try {
+          rmSync(root, { recursive: true, force: true });
+          return;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || attempt >= 10) throw error;
+          spawnSync('sleep', ['0.3']);
+        }
+      }
     },
   };
 }
