@@ -3,12 +3,21 @@
  * built package (dist/), printing one JSON object of raw samples in milliseconds.
  *
  *   node --import tsx bench/ours-harness.ts <scenario> --mount-base DIR [--iterations N] [--exports K] [--export E]
+ *     [--recorded N] [--new-guests N] [--mount-points N] [--rounds N]
  *
- * Scenarios: warm-connect, cold-cycle, parallel, import.
+ * Scenarios: warm-connect, cold-cycle, parallel, import (memory store, as Nova keeps its counts in
+ * memory); durable (`FileAttachmentStore` with --recorded other attachments: the same guest
+ * --iterations times, then --new-guests new guests), stall (a store of --mount-points mount
+ * points: each operation's largest event-loop stall), start (whole-process import and CLI times,
+ * --rounds rounds, with --exports mounts under the base for `status`).
  */
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command, CommandResult, CommandRunner, RunOptions } from '../lib/index.js';
+import { durableConnect, stallWithLargeStore } from './durable-store.js';
+import { makeConsumer, timeStarts } from './process-start.js';
 
 /** The built package, as a consumer loads it (resolved at run time; `npm run build` first). */
 const DIST = new URL('../dist/index.js', import.meta.url).href;
@@ -20,6 +29,10 @@ const { positionals, values } = parseArgs({
     iterations: { type: 'string' },
     exports: { type: 'string' },
     export: { type: 'string', default: 'registry/bench' },
+    recorded: { type: 'string' },
+    'new-guests': { type: 'string' },
+    'mount-points': { type: 'string' },
+    rounds: { type: 'string' },
   },
 });
 const scenario = positionals[0] ?? '';
@@ -107,8 +120,41 @@ async function main(): Promise<Record<string, unknown>> {
       for (const name of names) await driver.disconnectVolume(ci(name), instance);
       return { scenario, wall_ms: wall, samples_ms: samples, mounted: exports };
     }
+    case 'durable':
+      return { scenario, ...(await durableConnect({ lib, runner, mountBase, exportName }, Number(values.recorded ?? 0), Number(values.iterations ?? 500), Number(values['new-guests'] ?? 100))) };
+    case 'stall':
+      return { scenario, ...(await stallWithLargeStore({ lib, runner, mountBase, exportName }, Number(values['mount-points'] ?? 200_000))) };
+    case 'start':
+      return { scenario, ...(await processStart(lib, runner, Number(values.exports ?? 10), Number(values.rounds ?? 11))) };
     default:
       throw new Error(`unknown scenario ${JSON.stringify(scenario)}`);
+  }
+}
+
+/**
+ * `count` shares mounted under the base and recorded in a `FileAttachmentStore`, then `rounds`
+ * rounds of `node -e 0`, the package's import from a consumer's directory, and the CLI's
+ * `config`, `--help` and `status` on that base; all unmounted again after.
+ */
+async function processStart(lib: typeof import('../lib/index.js'), runner: CommandRunner, count: number, rounds: number): Promise<Record<string, unknown>> {
+  const root = fileURLToPath(new URL('..', DIST));
+  const cli = join(root, 'dist/cli/main.js');
+  const state = join(dirname(mountBase), 'cli-state.json');
+  const driver = new lib.QuobyteVolumeDriver({ mountPointBase: mountBase, runner, systemd: 'auto', attachments: new lib.FileAttachmentStore(state) });
+  const names = Array.from({ length: count }, (_, index) => ({ driver_volume_type: 'quobyte', data: { export: `${exportName}-${index}`, name: 'volume-00000001' } }));
+  const instance = { uuid: '0cb3ba7a-2b09-4b0a-9f55-3b4b7c1f2e11' };
+  for (const ci of names) await driver.connectVolume(ci, instance);
+  try {
+    const samples = timeStarts([
+      { name: 'node -e 0', args: ['-e', '0'] },
+      { name: 'import', args: ['-e', "import('libvirt-volume-driver')"] },
+      { name: 'config', args: [cli, 'config', '--export', exportName, '--name', 'volume-00000001'] },
+      { name: '--help', args: [cli, '--help'] },
+      { name: 'status', args: [cli, 'status', '--base', mountBase, '--state', state] },
+    ], rounds, makeConsumer(dirname(mountBase), root), process.env);
+    return { mounts: count, rounds, samples_ms: samples };
+  } finally {
+    for (const ci of names) await driver.disconnectVolume(ci, instance);
   }
 }
 

@@ -29,6 +29,12 @@ export interface BenchRow {
   novaP99?: number;
   target: string;
   met: boolean;
+  /**
+   * The ratio cell when the goal is not a ratio to Nova (to the same row at 0 attachments, to
+   * `node -e 0`), e.g. `1.21× at 0`; the default is Nova ÷ ours. Rows with no Nova figure set
+   * `nova` to NaN.
+   */
+  ratioText?: string;
 }
 
 function format(value: number | undefined): string {
@@ -39,9 +45,9 @@ function format(value: number | undefined): string {
   return value.toFixed(3);
 }
 
-/** A Markdown table: one row a measurement, with the ratio Nova ÷ ours. */
+/** A Markdown table: one row a measurement, with the ratio Nova ÷ ours (or the row's own ratio). */
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['measurement', 'ours median', 'ours p99', 'Nova median', 'Nova p99', 'Nova ÷ ours', 'target', 'met'];
+  const header = ['measurement', 'ours median', 'ours p99', 'Nova median', 'Nova p99', 'ratio', 'target', 'met'];
   const lines = rows.map((row) => {
     const unit = row.unit === '' ? '' : ` ${row.unit}`;
     const times = ratio(row.nova, row.ours);
@@ -49,9 +55,9 @@ export function formatTable(rows: readonly BenchRow[]): string {
       row.name,
       `${format(row.ours)}${unit}`,
       row.oursP99 === undefined ? '-' : `${format(row.oursP99)}${unit}`,
-      `${format(row.nova)}${unit}`,
+      Number.isNaN(row.nova) ? '-' : `${format(row.nova)}${unit}`,
       row.novaP99 === undefined ? '-' : `${format(row.novaP99)}${unit}`,
-      Number.isFinite(times) ? `${format(times)}×` : '∞',
+      row.ratioText ?? (Number.isNaN(times) ? '-' : Number.isFinite(times) ? `${format(times)}×` : '∞'),
       row.target === '' ? '-' : row.target,
       row.target === '' ? '-' : row.met ? 'yes' : 'NO',
     ];

@@ -11,16 +11,10 @@ import type { CommandRunner } from '../commands/command-runner.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../drivers/quobyte-volume-driver.js';
 import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
 import { NodeFileSystemProbe } from '../filesystem/node-file-system-probe.js';
+import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from './cli-defaults.js';
 import { CliUsageError } from './cli-usage-error.js';
 
-/** Nova's `[libvirt] quobyte_mount_point_base` default. */
-export const DEFAULT_MOUNT_BASE = '/var/lib/nova/mnt';
-/** Overrides {@link DEFAULT_MOUNT_BASE}; `--base` overrides it. */
-export const MOUNT_BASE_ENV = 'LIBVIRT_VOLUME_MOUNT_BASE';
-/** Overrides the default attachment store file; `--state` overrides it. */
-export const STATE_ENV = 'LIBVIRT_VOLUME_STATE';
-/** The attachment store's file name inside the base, unless `--state` or the environment says otherwise. */
-export const DEFAULT_STATE_FILE_NAME = '.libvirt-volume-attachments.json';
+export { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from './cli-defaults.js';
 
 /** Where the CLI writes: `process.stdout`/`process.stderr`, or a test's collector. */
 export interface CliOutput {

@@ -14,3 +14,13 @@ export class CliUsageError extends Error {
     this.name = 'CliUsageError';
   }
 }
+
+/**
+ * Whether `error` is a {@link CliUsageError}, including one made by another copy of this module:
+ * the commands import the driver (and `cli-context.ts` with it) when they run, and where the CLI
+ * itself was loaded as CommonJS (tsx under mocha) that import is a second, ES-module copy whose
+ * class `instanceof` does not recognise.
+ */
+export function isCliUsageError(error: unknown): error is CliUsageError {
+  return error instanceof CliUsageError || (error instanceof Error && error.name === 'CliUsageError' && (error as { code?: unknown }).code === 'ERR_USAGE');
+}

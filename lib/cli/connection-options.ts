@@ -7,7 +7,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { ConnectionInfo, InstanceRef } from '../drivers/connection-info.js';
-import { DEFAULT_MOUNT_BASE, MOUNT_BASE_ENV, STATE_ENV, DEFAULT_STATE_FILE_NAME } from './cli-context.js';
+import { DEFAULT_MOUNT_BASE, MOUNT_BASE_ENV, STATE_ENV, DEFAULT_STATE_FILE_NAME } from './cli-defaults.js';
 
 /** Options that name a volume. */
 export interface VolumeOptions {

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `libvirt-volume` executable: {@link runCli} on this process's arguments and streams, in
- * a child process that is killed once it has reported its exit status and cannot exit by itself
- * (a thread still blocked on a hung FUSE mount); see `supervise.ts`. The parent loads nothing
- * but the supervisor, so it starts as fast as Node does.
+ * The `libvirt-volume` executable: {@link runCli} on this process's arguments and streams. A
+ * command that may look at a mount runs in a child process that is killed once it has reported
+ * its exit status and cannot exit by itself (a thread still blocked on a hung FUSE mount); see
+ * `supervise.ts`. The parent loads nothing but the supervisor, so it starts as fast as Node
+ * does. `config`, `--help` and `--version` touch no mount and run here, without the second Node
+ * start-up (see `needs-supervision.ts`).
  *
  * @module
  */
 import { fileURLToPath } from 'node:url';
+import { needsSupervision } from './needs-supervision.js';
 import { isSupervisedChild, reportExitCode, superviseChild } from './supervise.js';
 
 const argv = process.argv.slice(2);
@@ -19,6 +22,8 @@ async function runHere(): Promise<number> {
 
 if (isSupervisedChild()) {
   await reportExitCode(await runHere());
+} else if (!needsSupervision(argv)) {
+  process.exitCode = await runHere();
 } else {
   try {
     process.exitCode = await superviseChild(fileURLToPath(import.meta.url), argv);

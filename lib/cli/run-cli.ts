@@ -6,9 +6,10 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV, type CliOutput, type RunCliOptions } from './cli-context.js';
+import type { CliOutput, RunCliOptions } from './cli-context.js';
+import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from './cli-defaults.js';
 import { CliExit, EXIT_BUSY, EXIT_DEGRADED, EXIT_NOT_FOUND } from './cli-exit.js';
-import { CliUsageError } from './cli-usage-error.js';
+import { isCliUsageError } from './cli-usage-error.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerConnectCommand } from './commands/connect.js';
 import { registerDisconnectCommand } from './commands/disconnect.js';
@@ -82,7 +83,7 @@ function describeFailure(error: unknown): { code: string; message: string; exitC
     const message = error.code === 'commander.help' ? `missing command (see '${PROGRAM_NAME} --help')` : firstLine(error.message);
     return { code: 'ERR_USAGE', message, exitCode: EXIT_USAGE };
   }
-  if (error instanceof CliUsageError) {
+  if (isCliUsageError(error)) {
     return { code: error.code, message: firstLine(error.message), exitCode: EXIT_USAGE };
   }
   if (error instanceof Error) {

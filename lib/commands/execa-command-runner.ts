@@ -1,9 +1,9 @@
-import createDebug from 'debug';
 import { abortError, throwIfAborted } from './abort-error.js';
 import { CommandFailedError, CommandNotFoundError, CommandTimeoutError } from '../errors.js';
 import type { Command, CommandResult, CommandRunner, RunOptions } from './command-runner.js';
+import { createDebugLog } from '../debug-log.js';
 
-const debug = createDebug('libvirt-volume-driver:command');
+const debug = createDebugLog('libvirt-volume-driver:command');
 
 /** Options for {@link ExecaCommandRunner}. */
 export interface ExecaCommandRunnerOptions {
@@ -42,10 +42,10 @@ export class ExecaCommandRunner implements CommandRunner {
   readonly #timeoutMs: number;
   readonly #env: Readonly<Record<string, string>>;
   /**
-   * execa, loaded when the first runner is made rather than when the package is imported:
-   * importing it costs more than the rest of the package together.
+   * execa, loaded when the first command runs rather than when the package is imported or a
+   * driver is made: importing it costs more than the rest of the package together.
    */
-  readonly #execa: Promise<typeof import('execa')>;
+  #execa: Promise<typeof import('execa')> | undefined;
 
   /** @throws TypeError when an option has the wrong type. */
   constructor(options: ExecaCommandRunnerOptions = {}) {
@@ -60,7 +60,6 @@ export class ExecaCommandRunner implements CommandRunner {
     this.#rootHelper = rootHelper.map(String);
     this.#timeoutMs = timeoutMs;
     this.#env = { ...env };
-    this.#execa = import('execa');
   }
 
   /**
@@ -78,6 +77,7 @@ export class ExecaCommandRunner implements CommandRunner {
     throwIfAborted(options.signal, formatCommand(argv));
     debug('run %s %o', argv.file, argv.args);
 
+    this.#execa ??= import('execa');
     const { execa } = await this.#execa;
     const result = await execa(argv.file, argv.args, {
       reject: false,

@@ -1,8 +1,8 @@
-import createDebug from 'debug';
 import type { CommandRunner } from '../commands/command-runner.js';
+import { createDebugLog } from '../debug-log.js';
 import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
 
-const debug = createDebug('libvirt-volume-driver:systemd');
+const debug = createDebugLog('libvirt-volume-driver:systemd');
 
 /** Where systemd marks a booted system (sd_booted(3)). */
 export const SYSTEMD_RUNTIME_PATH = '/run/systemd/system';

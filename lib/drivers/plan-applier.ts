@@ -6,7 +6,7 @@
  * @module
  */
 import { basename, dirname } from 'node:path';
-import createDebug from 'debug';
+import { createDebugLog } from '../debug-log.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
 import { CommandFailedError, VolumeMountError, VolumeUnmountError } from '../errors.js';
@@ -20,7 +20,7 @@ import type { FastPath } from './fast-path.js';
 import type { MountInspector } from './mount-inspector.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 
-const debug = createDebug('libvirt-volume-driver:driver');
+const debug = createDebugLog('libvirt-volume-driver:driver');
 
 /** util-linux `umount` exit status for "unmount failed" (the kernel's errno is in the text). */
 const UMOUNT_FAILURE_EXIT = 32;

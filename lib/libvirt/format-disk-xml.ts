@@ -5,11 +5,25 @@
  *
  * @module
  */
-import { create } from 'xmlbuilder2';
+import { createRequire } from 'node:module';
+import type { create } from 'xmlbuilder2';
 import { IOTUNE_KEYS, type GuestDiskConfig } from './guest-disk-config.js';
 
 /** xmlbuilder2's node builder, named without reaching into its `lib/` folder. */
 type XMLBuilder = ReturnType<typeof create>;
+
+/**
+ * xmlbuilder2's `create`, loaded at the first call: importing it costs more than the rest of the
+ * package together (about 100 ms), and most processes that import the package (an agent that
+ * only mounts, the CLI's `status`) never build XML. xmlbuilder2 is CommonJS, so `require` loads
+ * it synchronously and `formatDiskXml` stays synchronous. Kept here after the first call.
+ */
+let createDocument: typeof create | undefined;
+
+function loadCreate(): typeof create {
+  createDocument ??= (createRequire(import.meta.url)('xmlbuilder2') as typeof import('xmlbuilder2')).create;
+  return createDocument;
+}
 
 /**
  * Writes the libvirt `<disk>` element of a volume.
@@ -57,7 +71,7 @@ type XMLBuilder = ReturnType<typeof create>;
  * ```
  */
 export function formatDiskXml(config: GuestDiskConfig): string {
-  const disk = create().ele('disk');
+  const disk = loadCreate()().ele('disk');
   setAttribute(disk, 'type', config.sourceType, 'sourceType');
   setAttribute(disk, 'device', config.sourceDevice, 'sourceDevice');
 

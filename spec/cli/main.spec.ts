@@ -7,6 +7,7 @@ import { expect } from 'chai';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url));
+const LOG_FORKS = fileURLToPath(new URL('fixtures/log-forks.ts', import.meta.url));
 
 /** The executable as a child process, through tsx, with its real streams and exit status. */
 async function main(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -31,6 +32,24 @@ describe('main (the libvirt-volume executable)', () => {
 
   it('sets the exit status of a usage error', async () => {
     expect(await main('frobnicate')).to.deep.equal({ code: 2, stdout: '', stderr: "libvirt-volume: ERR_USAGE: unknown command 'frobnicate'\n" });
+  });
+
+  describe('the supervising child process', () => {
+    /** Runs the executable with fork() reporting itself; resolves to how many children it started. */
+    async function forks(...args: string[]): Promise<number> {
+      const { stderr } = await run(process.execPath, ['--import', 'tsx', '--import', LOG_FORKS, MAIN, ...args], { env: childEnv({ LIBVIRT_VOLUME_MOUNT_BASE: '' }) }).catch((error: unknown) => error as { stderr: string });
+      return stderr.split('\n').filter((line) => line === 'FORK').length;
+    }
+
+    it('is not started for config, --help or --version, which touch no mount', async () => {
+      expect(await forks('config', '--export', 'reg/vol', '--name', 'volume-1', '--base', '/b')).to.equal(0);
+      expect(await forks('--help')).to.equal(0);
+      expect(await forks('--version')).to.equal(0);
+    });
+
+    it('is started for status, which may meet a hung mount', async () => {
+      expect(await forks('status', '--base', '/nonexistent-base-for-spec')).to.equal(1);
+    });
   });
 
   it('prints disk XML', async () => {

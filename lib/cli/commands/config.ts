@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { DiskInfo } from '../../drivers/connection-info.js';
-import { formatDiskXml } from '../../libvirt/format-disk-xml.js';
-import { openDriver, type RunCliOptions } from '../cli-context.js';
+import type { RunCliOptions } from '../cli-context.js';
 import { addBaseOption, addVolumeOptions, buildConnectionInfo, type VolumeOptions } from '../connection-options.js';
 
 interface ConfigOptions extends VolumeOptions {
@@ -16,7 +15,8 @@ interface ConfigOptions extends VolumeOptions {
 
 /**
  * `config`: prints the libvirt `<disk>` element of a volume (`driver.getConfig` and
- * `formatDiskXml`), as Nova would put it in the domain. Looks at nothing on the host.
+ * `formatDiskXml`), as Nova would put it in the domain. Looks at nothing on the host. The driver
+ * is loaded when the command runs, so that `--help` and the other commands do not pay for it.
  */
 export function registerConfigCommand(program: Command, deps: RunCliOptions): void {
   const command = program.command('config').description('print the libvirt <disk> XML of a volume');
@@ -29,7 +29,8 @@ export function registerConfigCommand(program: Command, deps: RunCliOptions): vo
     .option('--shareable', 'attach to several guests at once (<shareable/>)')
     .option('--discard', 'pass discards down to the image (discard="unmap")');
   addBaseOption(command);
-  command.action(() => {
+  command.action(async () => {
+    const [{ openDriver }, { formatDiskXml }] = await Promise.all([import('../cli-context.js'), import('../../libvirt/format-disk-xml.js')]);
     const options = command.opts<ConfigOptions>();
     const { driver } = openDriver(deps, options);
     const ci = buildConnectionInfo(options, {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openDriver, type RunCliOptions } from '../cli-context.js';
+import type { OpenedDriver, RunCliOptions } from '../cli-context.js';
 import {
   addBaseOption,
   addCommandTimeoutOption,
@@ -23,12 +23,16 @@ export interface AttachOptions extends VolumeOptions {
   probeTimeoutMs?: number;
 }
 
-/** What `connect` and `disconnect` start from: their options, a driver, the volume and guest. */
-export function openAttachInvocation(command: Command, deps: RunCliOptions): ReturnType<typeof openDriver> & {
+/**
+ * What `connect` and `disconnect` start from: their options, a driver, the volume and guest.
+ * The driver is loaded here, when the command runs, not when the command is defined.
+ */
+export async function openAttachInvocation(command: Command, deps: RunCliOptions): Promise<OpenedDriver & {
   options: AttachOptions;
   ci: ReturnType<typeof buildConnectionInfo>;
   instance: ReturnType<typeof buildInstanceRef>;
-} {
+}> {
+  const { openDriver } = await import('../cli-context.js');
   const options = command.opts<AttachOptions>();
   return { ...openDriver(deps, options), options, ci: buildConnectionInfo(options), instance: buildInstanceRef(options.instance) };
 }
@@ -54,7 +58,7 @@ export function registerConnectCommand(program: Command, deps: RunCliOptions): v
   const command = program.command('connect').description('mount a volume\'s export and record the attachment');
   addAttachOptions(command);
   command.action(async () => {
-    const { options, driver, ci, instance } = openAttachInvocation(command, deps);
+    const { options, driver, ci, instance } = await openAttachInvocation(command, deps);
     if (options.dryRun === true) {
       deps.stdout.write(formatPlanOrThrow((await driver.planConnect(ci, instance)).steps));
       return;

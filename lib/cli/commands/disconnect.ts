@@ -14,7 +14,7 @@ export function registerDisconnectCommand(program: Command, deps: RunCliOptions)
   addAttachOptions(command);
   command.addHelpText('after', `\nExit status: 0 done (unmounted, in-use, not-mounted); 1 failed; 2 usage error;\n${EXIT_BUSY} busy: the attachment was dropped but the share is busy and stays mounted.`);
   command.action(async () => {
-    const { options, driver, ci, instance } = openAttachInvocation(command, deps);
+    const { options, driver, ci, instance } = await openAttachInvocation(command, deps);
     if (options.dryRun === true) {
       deps.stdout.write(formatPlanOrThrow((await driver.planDisconnect(ci, instance)).steps));
       return;

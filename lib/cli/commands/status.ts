@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { FileSystemProbe } from '../../filesystem/file-system-probe.js';
-import { openDriver, resolveStatePath, type RunCliOptions } from '../cli-context.js';
+import type { RunCliOptions } from '../cli-context.js';
 import { CliExit, CliNotFoundError, EXIT_DEGRADED, EXIT_NOT_FOUND } from '../cli-exit.js';
 import { CliUsageError } from '../cli-usage-error.js';
 import { addBaseOption, addProbeTimeoutOption, addStateOption } from '../connection-options.js';
@@ -59,6 +59,8 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     ].join('\n'),
   );
   command.action(async () => {
+    // The driver is loaded when the command runs, so that `--help` and `config` do not pay for it.
+    const { openDriver, resolveStatePath } = await import('../cli-context.js');
     const options = command.opts<StatusOptions>();
     if (options.json === true && options.format !== undefined && options.format !== 'json') {
       throw new CliUsageError(`--json and --format ${options.format} contradict each other`);
