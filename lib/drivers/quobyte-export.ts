@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Command } from '../commands/command-runner.js';
 import { InvalidConnectionInfoError } from '../errors.js';
 import type { MountEntry } from '../filesystem/file-system-probe.js';
+import { quoteInput } from '../text/quote-input.js';
 
 /** `quobyte://` is stripped once, exactly as Nova and Cinder do. */
 const PROTOCOL_PREFIX = 'quobyte://';
@@ -23,16 +24,10 @@ const PORT = /:([0-9]{1,5})(?=,|\/)/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Longer than any mount source the kernel takes (one page). */
 export const MAX_EXPORT_LENGTH = 4096;
-/** Error messages quote at most this much of the input. */
-const QUOTE_LIMIT = 200;
 
 /** Strips one leading `quobyte://`, case-sensitively; anything else is kept as it is. */
 export function normalizeQuobyteExport(exportName: string): string {
   return exportName.startsWith(PROTOCOL_PREFIX) ? exportName.slice(PROTOCOL_PREFIX.length) : exportName;
-}
-
-function quote(text: string): string {
-  return text.length <= QUOTE_LIMIT ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, QUOTE_LIMIT))}... (${text.length} characters)`;
 }
 
 /**
@@ -45,10 +40,10 @@ export function checkQuobyteExport(exportName: string): void {
     throw new InvalidConnectionInfoError('data.export', `is longer than ${MAX_EXPORT_LENGTH} characters (${exportName.length})`);
   }
   if (LONE_SURROGATE.test(exportName)) {
-    throw new InvalidConnectionInfoError('data.export', `is not well-formed Unicode (lone surrogate), got ${quote(exportName)}`);
+    throw new InvalidConnectionInfoError('data.export', `is not well-formed Unicode (lone surrogate), got ${quoteInput(exportName)}`);
   }
   if (!EXPORT_SHAPE.test(exportName)) {
-    throw new InvalidConnectionInfoError('data.export', `must look like host[:port][,host[:port]...]/volume, got ${quote(exportName)}`);
+    throw new InvalidConnectionInfoError('data.export', `must look like host[:port][,host[:port]...]/volume, got ${quoteInput(exportName)}`);
   }
   for (const [, port] of exportName.matchAll(PORT)) {
     if (Number(port) < 1 || Number(port) > 65_535) {

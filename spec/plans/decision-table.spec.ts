@@ -56,6 +56,13 @@ const MOUNT_ONLY = 'run:mount.quobyte, verify-mount, check-image';
 const UNRESPONSIVE = 'refuse:ERR_VOLUME_UNRESPONSIVE';
 const FOREIGN = 'refuse:ERR_INVALID_VOLUME';
 
+const HEALTHY: Record<string, [string, string]> = {
+    none: ['reused: nothing-to-do, check-image, record-attachment', 'unmounted: run:umount, remove-directory'],
+    'only this one': ['reused: nothing-to-do, check-image', 'unmounted: remove-attachment, run:umount, remove-directory'],
+    'others too': ['reused: nothing-to-do, check-image', 'in-use: remove-attachment, nothing-to-do'],
+    'only others': ['reused: nothing-to-do, check-image, record-attachment', 'not-attached: nothing-to-do'],
+  };
+
 /** state → attached → [connect, disconnect], each `action: steps`. */
 const TABLE: Record<string, Record<string, [string, string]>> = {
   absent: {
@@ -70,18 +77,9 @@ const TABLE: Record<string, Record<string, [string, string]>> = {
     'others too': [`mounted: ${MOUNT_ONLY}`, 'in-use: remove-attachment, nothing-to-do'],
     'only others': [`mounted: ${MOUNT_AND_RECORD}`, 'not-attached: nothing-to-do'],
   },
-  healthy: {
-    none: ['reused: nothing-to-do, check-image, record-attachment', 'unmounted: run:umount, remove-directory'],
-    'only this one': ['reused: nothing-to-do, check-image', 'unmounted: remove-attachment, run:umount, remove-directory'],
-    'others too': ['reused: nothing-to-do, check-image', 'in-use: remove-attachment, nothing-to-do'],
-    'only others': ['reused: nothing-to-do, check-image, record-attachment', 'not-attached: nothing-to-do'],
-  },
-  'known healthy (fast path)': {
-    none: ['reused: nothing-to-do, check-image, record-attachment', 'unmounted: run:umount, remove-directory'],
-    'only this one': ['reused: nothing-to-do, check-image', 'unmounted: remove-attachment, run:umount, remove-directory'],
-    'others too': ['reused: nothing-to-do, check-image', 'in-use: remove-attachment, nothing-to-do'],
-    'only others': ['reused: nothing-to-do, check-image, record-attachment', 'not-attached: nothing-to-do'],
-  },
+  healthy: HEALTHY,
+  // The fast path decides exactly as a full look would.
+  'known healthy (fast path)': HEALTHY,
   'stale: client gone': {
     none: [`repaired: run:umount|-l, ${MOUNT_AND_RECORD}`, 'unmounted: run:umount|-l, remove-directory'],
     'only this one': [`repaired: run:umount|-l, ${MOUNT_ONLY}`, 'unmounted: remove-attachment, run:umount|-l, remove-directory'],
