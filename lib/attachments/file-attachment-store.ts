@@ -34,7 +34,7 @@ function errno(error: unknown): string | undefined {
  * share, shared by every process on the host that names the same file.
  *
  * Layout (chosen by measurement, see docs/operations.md): a folder `<filePath>.d/` with one folder
- * per mount point and one empty file per attachment, both named by {@link encodeFileName}. Each
+ * per mount point and one empty file per attachment, both named by `encodeFileName`. Each
  * change is one atomic file-system call (create-exclusive or unlink), so two processes never lose
  * each other's updates and no lock is needed to write; a check that finds the attachment recorded
  * is one `lstat` and writes nothing; a change costs the same with 10 or 10,000 attachments. The

@@ -54,12 +54,12 @@ export class QuobyteVolumeDriver extends FileSystemVolumeDriver {
     checkQuobyteExport(exportName);
   }
 
-  /** `mount.quobyte --disable-xattrs <export> <mount path> [-c <cfg>]` (see {@link quobyteMountCommand}). */
+  /** `mount.quobyte --disable-xattrs <export> <mount path> [-c <cfg>]` (see `quobyteMountCommand`). */
   protected override buildMountCommand(exportName: string, mountPath: string): Command {
     return quobyteMountCommand(exportName, mountPath, this.#clientConfigFile);
   }
 
-  /** `fuse.quobyte`, or a plain `fuse` mount whose source starts `quobyte@` (see {@link isQuobyteMount}). */
+  /** `fuse.quobyte`, or a plain `fuse` mount whose source starts `quobyte@` (see `isQuobyteMount`). */
   protected override isOwnMount(entry: MountEntry): boolean {
     return isQuobyteMount(entry);
   }

@@ -13,7 +13,7 @@ import { joinPath } from './driver-options.js';
 import type { MountManager } from './mount-manager.js';
 import type { MountInspector, MountJudge } from './mount-inspector.js';
 
-/** What {@link reconcileMounts} found and did. */
+/** What `reconcileMounts` found and did. */
 export interface ReconcileReport {
   /** Own mounts under the base that no attachment needed: unmounted (or, dry, would be). */
   unmounted: string[];

@@ -23,7 +23,7 @@ export function encodeFileName(value: string): string | undefined {
   return name.length <= MAX_ENCODED_LENGTH ? name : undefined;
 }
 
-/** The string a name written by {@link encodeFileName} stands for, or `undefined` for any other name. */
+/** The string a name written by `encodeFileName` stands for, or `undefined` for any other name. */
 export function decodeFileName(name: string): string | undefined {
   let value: string;
   try {

@@ -64,7 +64,7 @@ function isAbsence(error: unknown): boolean {
  * libuv's (by default four) I/O threads until the client answers, and four of them stall every
  * file read of the process. So every call that may reach a mount (`stat`, `lstat`, `readBytes`,
  * `realPath`, `pathExists`, `isWritable`, `ensureDirectory`, `removeDirectory`) runs in a
- * child process ({@link ProbeChildPool}); a call that passes `timeoutMs` and gets no answer in
+ * child process (`ProbeChildPool`); a call that passes `timeoutMs` and gets no answer in
  * time rejects with `ETIMEDOUT`, and its child is killed, so no thread is left behind anywhere.
  * The time starts when a child takes the call, not while it waits for one. Calls on the same
  * path with a timeout share one answer (unless `fresh`). The mount table, `/proc` and `fusectl`

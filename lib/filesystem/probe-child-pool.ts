@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { LineDecoder, encodeRequest, parseMessage, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
 import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
 
-/** Options for {@link ProbeChildPool}. */
+/** Options for `ProbeChildPool`. */
 export interface ProbeChildPoolOptions {
   /**
    * Most children at once. Further requests wait in a queue, and their time starts only when a

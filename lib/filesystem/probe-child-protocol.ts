@@ -1,5 +1,5 @@
 /**
- * The wire protocol between {@link ProbeChildPool} and its probe children: one JSON object per
+ * The wire protocol between `ProbeChildPool` and its probe children: one JSON object per
  * line, each way. The child says `{"ready":<pid>}` once, then answers each request
  * `{"id":n,"op":...,"path":...}` with `{"id":n,"ok":value}` or `{"id":n,"error":{...}}`.
  *

@@ -5,7 +5,7 @@
  * client is abandoned at a fatal signal).
  *
  * Kept as CommonJS source in a string so it runs the same from `dist/` and from the TypeScript
- * sources, with no file to locate at run time. See {@link ProbeChildPool} for the protocol.
+ * sources, with no file to locate at run time. See `ProbeChildPool` for the protocol.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * A pure, bounded reader of the qcow2 header fields that decide which other files QEMU opens
  * (docs/interop/qcow2.txt in QEMU; OSSA-2024-001 / CVE-2024-32498). It never does I/O: the caller
- * reads at most {@link QCOW2_HEADER_READ_BYTES} bytes from offset 0 and hands them over.
+ * reads at most `QCOW2_HEADER_READ_BYTES` bytes from offset 0 and hands them over.
  *
  * @module
  */
@@ -66,7 +66,7 @@ const V3_MIN_HEADER_LENGTH = 104;
  * sizes and offsets in bounds, extensions well formed); whether what it names is acceptable is
  * the image gate's decision.
  *
- * @param bytes - The file's first bytes, normally {@link QCOW2_HEADER_READ_BYTES} of them (fewer
+ * @param bytes - The file's first bytes, normally `QCOW2_HEADER_READ_BYTES` of them (fewer
  *   when the file is shorter). Anything the header points at beyond them is refused, never read.
  * @returns The header, or the reason it cannot be described safely.
  */

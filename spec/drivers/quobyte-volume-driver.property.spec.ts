@@ -85,7 +85,9 @@ describe('QuobyteVolumeDriver (properties)', () => {
     expect(interleavings).to.be.at.least(RUNS);
   });
 
-  describe('hostile connection info', () => {
+  describe('hostile connection info', function () {
+    // Hundreds of fake hosts: seconds on a quiet machine, much more on a loaded one.
+    this.timeout(120_000);
     const controlCharacter = fc.integer({ min: 0, max: 31 }).map((code) => String.fromCharCode(code));
     const text = fc.string({ maxLength: 12 });
     const hostileExport = fc.oneof(
