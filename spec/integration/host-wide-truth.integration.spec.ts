@@ -11,8 +11,8 @@ import { expect } from 'chai';
 import { FileAttachmentStore } from '../../lib/attachments/file-attachment-store.js';
 import { mountDirectoryName } from '../../lib/drivers/quobyte-export.js';
 import { decodeFileName } from '../../lib/filesystem/file-name.js';
-import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
-import { STATE_FILE_NAME, WORKTREE, finished, guest, mountLayers, sleep, spawnTsx, storeRecords, writeBackingImage } from './support/driver-scene.js';
+import type { RealHost } from './support/real-host.js';
+import { STATE_FILE_NAME, WORKTREE, finished, guest, mountLayers, sleep, spawnTsx, storeRecords, writeBackingImage, useRealHost } from './support/driver-scene.js';
 
 const EXPORTS = ['registry/truth-a', 'registry/truth-b'];
 /** Rounds per agent process; the CLI does as many as fit in CLI_BUDGET_MS, up to the same. */
@@ -53,20 +53,10 @@ function sampler(base: string, mountPaths: string[]): { stop: () => Promise<{ sa
 
 describe('host-wide truth: two agents and the CLI on one base (real mounts)', function () {
   this.timeout(180_000);
+  const currentHost = useRealHost((host) => { for (const name of EXPORTS) writeBackingImage(host, name); });
   let host: RealHost;
-
-  before(function () {
-    requireRealHost(this);
-    ensureFuseControl();
-  });
-
   beforeEach(() => {
-    host = new RealHost();
-    for (const name of EXPORTS) writeBackingImage(host, name);
-  });
-
-  afterEach(() => {
-    host.cleanUp();
+    host = currentHost();
   });
 
   it(`${ROUNDS} random rounds per process: never a share missing under a recorded attachment, never stacked, nothing leaked`, async () => {

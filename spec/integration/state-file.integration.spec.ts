@@ -11,8 +11,8 @@ import chaiAsPromised from 'chai-as-promised';
 import { FileAttachmentStore } from '../../lib/attachments/file-attachment-store.js';
 import { AttachmentStoreError } from '../../lib/errors.js';
 import { encodeFileName } from '../../lib/filesystem/file-name.js';
-import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
-import { STATE_FILE_NAME, WORKTREE, ci, finished, guest, makeDriver, mountLayers, writeBackingImage } from './support/driver-scene.js';
+import type { RealHost } from './support/real-host.js';
+import { STATE_FILE_NAME, WORKTREE, ci, finished, guest, makeDriver, mountLayers, writeBackingImage, useRealHost } from './support/driver-scene.js';
 
 use(chaiAsPromised);
 
@@ -21,20 +21,10 @@ const NOBODY = 65_534;
 
 describe('state file: corrupt, linked and agent-owned stores (real mounts)', function () {
   this.timeout(120_000);
+  const currentHost = useRealHost((host) => { writeBackingImage(host, EXPORT); });
   let host: RealHost;
-
-  before(function () {
-    requireRealHost(this);
-    ensureFuseControl();
-  });
-
   beforeEach(() => {
-    host = new RealHost();
-    writeBackingImage(host, EXPORT);
-  });
-
-  afterEach(() => {
-    host.cleanUp();
+    host = currentHost();
   });
 
   /** The CLI as a root operator runs it, one process per command. */

@@ -14,7 +14,7 @@ import type { ConnectionInfo } from '../../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../../lib/drivers/quobyte-volume-driver.js';
 import { encodeFileName } from '../../../lib/filesystem/file-name.js';
 import { parseMountInfo } from '../../../lib/filesystem/parse-mount-info.js';
-import type { RealHost } from './real-host.js';
+import { RealHost, ensureFuseControl, requireRealHost } from './real-host.js';
 
 /** The worktree: child processes run from here so `--import tsx` finds tsx. */
 export const WORKTREE = fileURLToPath(new URL('../../../', import.meta.url));
@@ -137,4 +137,24 @@ export function finished(child: ChildProcess): Promise<{ code: number | null; si
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
   return new Promise((resolve) => child.on('close', (code, signal) => { resolve({ code, signal, stdout, stderr }); }));
+}
+
+/**
+ * The mocha hooks of a real-mount suite: skip (or fail in CI) without a real host, a fresh
+ * {@link RealHost} per test with `setup` run on it, cleaned up after. Resolves the current host.
+ */
+export function useRealHost(setup: (host: RealHost) => void = () => undefined): () => RealHost {
+  let host: RealHost | undefined;
+  before(function () {
+    requireRealHost(this);
+    ensureFuseControl();
+  });
+  beforeEach(() => {
+    host = new RealHost();
+    setup(host);
+  });
+  afterEach(() => {
+    host?.cleanUp();
+  });
+  return () => host!;
 }
