@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { AttachmentStoreError } from '../errors.js';
 import { inheritOwner, type Owner } from '../filesystem/inherit-owner.js';
 
@@ -35,19 +35,30 @@ export function fsyncFolder(path: string): void {
   }
 }
 
-/** Resolves the given path once: a link is followed to its target, a dangling one refused. */
+/** Links followed before a chain counts as a loop (Linux's own limit). */
+const MAX_LINKS = 40;
+
+/**
+ * Resolves the given path once: a link is followed to its target. The target itself need not
+ * exist (the records live in `<target>.d`, and a migrated first-format file is renamed away),
+ * but its folder must: a link into a missing folder, or a loop, is refused.
+ */
 function resolveJsonPath(filePath: string, create: boolean): string | undefined {
   const parent = dirname(filePath);
   if (!create && lstatOrUndefined(parent) === undefined) return undefined;
   // A missing parent is created private (issue 12): the store tells who uses which share.
   mkdirSync(parent, { recursive: true, mode: 0o700 });
-  const path = join(realpathSync(parent), basename(filePath));
-  if (lstatOrUndefined(path)?.isSymbolicLink() !== true) return path;
-  try {
-    return realpathSync(path);
-  } catch (error) {
-    throw new AttachmentStoreError(filePath, `The attachment store ${filePath} is a link that leads nowhere; refused`, { cause: error });
+  let path = join(realpathSync(parent), basename(filePath));
+  for (let links = 0; lstatOrUndefined(path)?.isSymbolicLink() === true; links += 1) {
+    const target = resolve(dirname(path), readlinkSync(path));
+    try {
+      if (links >= MAX_LINKS) throw new Error('too many levels of links');
+      path = join(realpathSync(dirname(target)), basename(target));
+    } catch (error) {
+      throw new AttachmentStoreError(filePath, `The attachment store ${filePath} is a link that leads nowhere (${target}: ${(error as Error).message}); refused`, { cause: error });
+    }
   }
+  return path;
 }
 
 /** Makes the folder whole under a temporary name and renames it in, so it is never seen half made. */

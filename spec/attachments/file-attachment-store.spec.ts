@@ -250,11 +250,31 @@ describe('FileAttachmentStore', () => {
       expect(await new FileAttachmentStore(join(directory, 'real', 'a.json')).list('/mnt/a')).to.deep.equal(['i1/v1']);
     });
 
-    it('refuses a link that leads nowhere, creating nothing', async () => {
+    it('follows a link to a file not made yet (the records live beside it), and keeps doing so after a migration', async () => {
       const directory = freshDirectory();
-      symlinkSync(join(directory, 'missing.json'), join(directory, 'link.json'));
-      await expect(new FileAttachmentStore(join(directory, 'link.json')).add('/mnt/a', 'i1/v1')).to.be.rejectedWith(AttachmentStoreError, /link that leads nowhere/);
-      expect(readdirSync(directory)).to.deep.equal(['link.json']);
+      mkdirSync(join(directory, 'shared'));
+      symlinkSync(join(directory, 'shared', 'store.json'), join(directory, 'link.json'));
+      await new FileAttachmentStore(join(directory, 'link.json')).add('/mnt/a', 'i1/v1');
+      expect(await new FileAttachmentStore(join(directory, 'shared', 'store.json')).list('/mnt/a')).to.deep.equal(['i1/v1']);
+      expect(readdirSync(directory).sort()).to.deep.equal(['link.json', 'shared']);
+      // A first-format target is renamed away once migrated: the link still leads to the store.
+      const migrated = join(directory, 'old.json');
+      writeFileSync(migrated, '{"version": 1, "mounts": {"/mnt/b": ["i2/v2"]}}');
+      symlinkSync(migrated, join(directory, 'old-link.json'));
+      await new FileAttachmentStore(join(directory, 'old-link.json')).add('/mnt/b', 'i3/v3');
+      expect(existsSync(migrated)).to.be.false;
+      expect(await new FileAttachmentStore(join(directory, 'old-link.json')).list('/mnt/b')).to.deep.equal(['i2/v2', 'i3/v3']);
+    });
+
+    it('refuses a link into a folder that does not exist, or a loop of links, creating nothing', async () => {
+      const directory = freshDirectory();
+      symlinkSync(join(directory, 'missing', 'store.json'), join(directory, 'link.json'));
+      symlinkSync(join(directory, 'loop-b.json'), join(directory, 'loop-a.json'));
+      symlinkSync(join(directory, 'loop-a.json'), join(directory, 'loop-b.json'));
+      for (const name of ['link.json', 'loop-a.json']) {
+        await expect(new FileAttachmentStore(join(directory, name)).add('/mnt/a', 'i1/v1')).to.be.rejectedWith(AttachmentStoreError, /link that leads nowhere/);
+      }
+      expect(readdirSync(directory).sort()).to.deep.equal(['link.json', 'loop-a.json', 'loop-b.json']);
     });
   });
 

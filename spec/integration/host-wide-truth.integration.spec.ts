@@ -1,0 +1,120 @@
+/**
+ * One host-wide truth per mount base (issue 9): two agent processes using the library with its
+ * defaults and the CLI, each connecting and disconnecting its own guests at random on two
+ * exports, while a sampler reads the mount table and the store folder every few milliseconds.
+ * A share is never missing while an attachment on it is recorded, mounts never stack, and at
+ * the end nothing is left.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { FileAttachmentStore } from '../../lib/attachments/file-attachment-store.js';
+import { mountDirectoryName } from '../../lib/drivers/quobyte-export.js';
+import { decodeFileName } from '../../lib/filesystem/file-name.js';
+import type { RealHost } from './support/real-host.js';
+import { STATE_FILE_NAME, WORKTREE, finished, guest, mountLayers, sleep, spawnTsx, storeRecords, writeBackingImage, useRealHost } from './support/driver-scene.js';
+
+const EXPORTS = ['registry/truth-a', 'registry/truth-b'];
+/** Rounds per agent process; the CLI does as many as fit in CLI_BUDGET_MS, up to the same. */
+const ROUNDS = Number(process.env.LVD_HOST_WIDE_ROUNDS ?? 200);
+const CLI_BUDGET_MS = Number(process.env.LVD_HOST_WIDE_CLI_MS ?? 28_000);
+
+interface Violation { at: number; kind: 'missing' | 'stacked'; mountPath: string; ids?: string[] }
+
+/** Which process a recorded attachment belongs to: guest n is process floor(n / 100)'s. */
+function processOf(name: string): number {
+  const uuid = (decodeFileName(name) ?? '').split('/')[0] ?? '';
+  return Math.floor(Number(uuid.slice(-12)) / 100);
+}
+
+/** Samples the mount table between two reads of the store, until stopped. */
+function sampler(base: string, mountPaths: string[]): { stop: () => Promise<{ samples: number; shared: number; violations: Violation[] }> } {
+  const folder = join(base, `${STATE_FILE_NAME}.d`);
+  const state = { running: true, samples: 0, shared: 0, violations: [] as Violation[] };
+  const loop = (async () => {
+    while (state.running) {
+      const before = storeRecords(folder, mountPaths);
+      const layers = mountLayers(base);
+      const after = storeRecords(folder, mountPaths);
+      state.samples += 1;
+      for (const mountPath of mountPaths) {
+        // Recorded throughout the read of the mount table: the same record file before and after.
+        const throughout = [...(before.get(mountPath) ?? new Map<string, string>())].filter(([id, identity]) => after.get(mountPath)?.get(id) === identity).map(([id]) => id);
+        if (throughout.length > 0 && !layers.has(mountPath)) state.violations.push({ at: Date.now(), kind: 'missing', mountPath, ids: throughout });
+        if ((layers.get(mountPath) ?? 0) > 1) state.violations.push({ at: Date.now(), kind: 'stacked', mountPath });
+        // Guests of different processes on one share at once: the interleavings that matter.
+        if (new Set(throughout.map(processOf)).size > 1) state.shared += 1;
+      }
+      await sleep(3);
+    }
+  })();
+  return { stop: async () => { state.running = false; await loop; return state; } };
+}
+
+describe('host-wide truth: two agents and the CLI on one base (real mounts)', function () {
+  this.timeout(180_000);
+  const currentHost = useRealHost((host) => { for (const name of EXPORTS) writeBackingImage(host, name); });
+  let host: RealHost;
+  beforeEach(() => {
+    host = currentHost();
+  });
+
+  it(`${ROUNDS} random rounds per process: never a share missing under a recorded attachment, never stacked, nothing leaked`, async () => {
+    const mountPaths = EXPORTS.map((name) => join(host.mountBase, mountDirectoryName(name)));
+    const env = { ...host.env };
+    const watch = sampler(host.mountBase, mountPaths);
+    const agents = [1, 2].map((p) =>
+      finished(spawnTsx('spec/integration/support/processes/rounds-agent.ts', [JSON.stringify({ base: host.mountBase, exports: EXPORTS, guests: [p * 100 + 1, p * 100 + 2], rounds: ROUNDS, seed: p })], env)),
+    );
+    // The CLI, one process per command, with its default store (no --state).
+    const cli = (async () => {
+      const attached = new Set<string>();
+      const failures: string[] = [];
+      let rounds = 0;
+      const started = performance.now();
+      const run = async (verb: string, exportName: string, n: number): Promise<boolean> => {
+        const args = ['--import', 'tsx', 'lib/cli/main.ts', verb, '--export', exportName, '--name', 'volume-1', '--instance', guest(n).uuid, '--base', host.mountBase];
+        const result = await finished(spawn(process.execPath, args, { cwd: WORKTREE, env: { ...env, HOME: '/tmp' } }));
+        if (result.code !== 0) failures.push(`${verb} ${exportName} ${n}: ${result.stderr.trim()}`);
+        return result.code === 0;
+      };
+      while (rounds < ROUNDS && performance.now() - started < CLI_BUDGET_MS) {
+        const exportName = EXPORTS[rounds % 2 === 0 ? 0 : Math.floor(Math.random() * 2)]!;
+        const n = 301 + Math.floor(Math.random() * 2);
+        const key = `${exportName} ${n}`;
+        if (attached.has(key)) {
+          if (await run('disconnect', exportName, n)) attached.delete(key);
+        } else if (await run('connect', exportName, n)) {
+          attached.add(key);
+        }
+        rounds += 1;
+      }
+      for (const key of [...attached]) {
+        const [exportName, n] = key.split(' ');
+        await run('disconnect', exportName!, Number(n));
+      }
+      return { rounds, failures };
+    })();
+    const results = await Promise.all(agents);
+    const cliResult = await cli;
+    const { samples, shared, violations } = await watch.stop();
+
+    const summaries = results.map((result) => {
+      expect(result.code, result.stderr).to.equal(0);
+      return JSON.parse(result.stdout) as { rounds: number; connects: number; disconnects: number; errors: string[]; ms: number };
+    });
+    for (const summary of summaries) expect(summary.errors).to.deep.equal([]);
+    expect(cliResult.failures).to.deep.equal([]);
+    expect(violations.slice(0, 5), `${violations.length} violations`).to.deep.equal([]);
+    expect(samples).to.be.above(100);
+    // At the end: no mount, no record, no lock left behind.
+    expect(mountLayers(host.mountBase)).to.deep.equal(new Map());
+    expect(await new FileAttachmentStore(join(host.mountBase, STATE_FILE_NAME)).entries()).to.deep.equal(new Map());
+    const mounts = host.invocations().length;
+    expect(mounts).to.be.above(2);
+    console.log(
+      `      figures: agent rounds ${summaries.map((s) => `${s.rounds} (${(s.ms / 1000).toFixed(1)} s)`).join(', ')}, CLI rounds ${cliResult.rounds}, ` +
+        `${mounts} mounts, ${samples} samples, ${shared} shared-share moments, ${violations.length} violations`,
+    );
+  });
+});
