@@ -73,7 +73,7 @@ function described(events: readonly Event[]): Array<{ kind: ChannelKind } & Reco
   return events
     .filter((event) => event.kind !== 'command')
     .map(({ kind, message }) => {
-      const { durationMs, ...rest } = message as { durationMs?: unknown } & Record<string, unknown>;
+      const { durationMs, ...rest } = message as unknown as { durationMs?: unknown } & Record<string, unknown>;
       if (kind === 'mount') expect(durationMs, 'mount durationMs').to.be.a('number').and.to.be.at.least(0);
       return { kind, ...rest };
     });
@@ -116,11 +116,11 @@ describe('driver events on real FUSE mounts (diagnostics_channel)', function () 
     events = new EventLog();
   });
 
-  afterEach(async () => {
+  afterEach(() => {
     events.close();
     for (const holder of holders.splice(0)) holder.kill('SIGKILL');
     host.cleanUp();
-    await probe.close();
+    probe.close();
   });
 
   it('publishes each event of a mount → reuse → repair → hung → forced repair → busy → unmount cycle once, with one command event per command', async () => {
@@ -207,8 +207,8 @@ describe('driver events on real FUSE mounts (diagnostics_channel)', function () 
       result = await driver.disconnectVolume(ci, GUEST_B);
     }
     expect(result).to.deep.equal({ unmounted: true, reason: 'unmounted' });
-    phase = described(events.take());
-    expect(phase.filter((event) => event.kind !== 'busy')).to.deep.equal([{ kind: 'unmount', mountPath, lazy: false, reason: 'last-detach' }]);
+    const last = described(events.take());
+    expect(last.filter((event) => event.kind !== 'busy')).to.deep.equal([{ kind: 'unmount', mountPath, lazy: false, reason: 'last-detach' }]);
     expect(host.mounts()).to.deep.equal([]);
 
     // One command event per command the runner ran, in order, over the whole cycle.
