@@ -2,15 +2,8 @@ import type { Command } from 'commander';
 import { formatPlanOrThrow } from '../../plans/format-plan.js';
 import type { RunCliOptions } from '../cli-context.js';
 import { EXIT_UNRESPONSIVE } from '../cli-exit.js';
-import {
-  addBaseOption,
-  addCommandTimeoutOption,
-  addProbeTimeoutOption,
-  addStateOption,
-  addVolumeOptions,
-  buildConnectionInfo,
-  type VolumeOptions,
-} from '../connection-options.js';
+import { addVolumeOptions, buildConnectionInfo, type VolumeOptions } from '../connection-options.js';
+import { addExportHostOptions } from './connect.js';
 import { printable } from '../printable.js';
 
 interface RepairCommandOptions extends VolumeOptions {
@@ -31,13 +24,8 @@ interface RepairCommandOptions extends VolumeOptions {
 export function registerRepairCommand(program: Command, deps: RunCliOptions): void {
   const command = program.command('repair').description('unmount and mount again a stale or hung mount, on purpose (records no attachment)');
   addVolumeOptions(command);
-  addBaseOption(command);
-  command.option('--cfg <file>', 'Quobyte client configuration file (mount.quobyte -c)');
-  addStateOption(command);
+  addExportHostOptions(command);
   command.option('--force', 'repair a hung mount even while it is in use (see below)');
-  command.option('--dry-run', 'print what would be run and change nothing');
-  addCommandTimeoutOption(command);
-  addProbeTimeoutOption(command);
   command.addHelpText(
     'after',
     [
