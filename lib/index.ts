@@ -17,11 +17,14 @@ export { QuobyteVolumeDriver } from './drivers/quobyte-volume-driver.js';
 export type { QuobyteVolumeDriverOptions } from './drivers/quobyte-volume-driver.js';
 export { VolumeDriver } from './drivers/volume-driver.js';
 export type { ConnectResult, DisconnectResult, ExtendVolumeOptions, GetConfigOptions, VolumeOperationOptions } from './drivers/volume-driver.js';
+export type { RepairMountOptions, RepairResult } from './drivers/volume-driver.js';
 export { decideConnect } from './plans/decide-connect.js';
 export { decideDisconnect } from './plans/decide-disconnect.js';
+export { decideRepair } from './plans/decide-repair.js';
 export { formatCommand, formatPlan } from './plans/format-plan.js';
 export type { DecisionSettings, KnownHealthy, MountObservation } from './plans/observation.js';
 export type { ConnectAction, ConnectPlan, DisconnectPlan, DisconnectReason, MountCommands, Plan, PlanStep, RunPurpose } from './plans/plan-step.js';
+export type { RepairOutcome, RepairPlan } from './plans/plan-step.js';
 export {
   AttachmentStoreError,
   CommandFailedError,

@@ -7,9 +7,10 @@
  * | 0 | success; for `status`: every own mount healthy and every recorded attachment's share mounted |
  * | 1 | the operation failed (one line on stderr with the error's code) |
  * | 2 | usage error (`ERR_USAGE`) |
- * | 3 | `status`: degraded: a mount stale, unresponsive, foreign, not checkable, not mounted though attachments are recorded, or orphaned |
- * | 4 | `status`: the base, or the folder of the state file, does not exist (`ERR_BASE_NOT_FOUND`, `ERR_STATE_DIR_NOT_FOUND`) |
+ * | 3 | `status`: degraded: a mount stale, unresponsive, foreign, not checkable, not mounted though attachments are recorded, or orphaned; `reconcile`: something is left for an operator (kept, missing, stacked, foreign) |
+ * | 4 | `status`, `reconcile`: the base, or the folder of the state file, does not exist (`ERR_BASE_NOT_FOUND`, `ERR_STATE_DIR_NOT_FOUND`) |
  * | 5 | `disconnect`: the attachment was dropped but the share is busy and stays mounted |
+ * | 6 | `connect`, `repair`: the mount is hung and in use and was left alone (`ERR_VOLUME_UNRESPONSIVE`); `repair --force` replaces it |
  *
  * @module
  */
@@ -20,6 +21,8 @@ export const EXIT_DEGRADED = 3;
 export const EXIT_NOT_FOUND = 4;
 /** `disconnect`: the last attachment went, but the unmount found the share busy. */
 export const EXIT_BUSY = 5;
+/** `connect`, `repair`: a hung mount in use was left alone (`ERR_VOLUME_UNRESPONSIVE`). */
+export const EXIT_UNRESPONSIVE = 6;
 
 /**
  * Ends a command with `exitCode` after it has written its output; nothing more is printed.

@@ -8,11 +8,13 @@
 import { Command, CommanderError } from 'commander';
 import type { CliOutput, RunCliOptions } from './cli-context.js';
 import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from './cli-defaults.js';
-import { CliExit, EXIT_BUSY, EXIT_DEGRADED, EXIT_NOT_FOUND } from './cli-exit.js';
+import { CliExit, EXIT_BUSY, EXIT_DEGRADED, EXIT_NOT_FOUND, EXIT_UNRESPONSIVE } from './cli-exit.js';
 import { isCliUsageError } from './cli-usage-error.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerConnectCommand } from './commands/connect.js';
 import { registerDisconnectCommand } from './commands/disconnect.js';
+import { registerReconcileCommand } from './commands/reconcile.js';
+import { registerRepairCommand } from './commands/repair.js';
 import { registerStatusCommand } from './commands/status.js';
 import { readPackageVersion } from './package-version.js';
 
@@ -60,14 +62,21 @@ function buildProgram(deps: RunCliOptions): Command {
         '',
         `A failure is one line on stderr, "${PROGRAM_NAME}: <CODE>: <message>", and exit`,
         `status ${EXIT_FAILURE}; a usage error has code ERR_USAGE and exit status ${EXIT_USAGE}.`,
-        `Exit status ${EXIT_DEGRADED}: status found a problem; ${EXIT_NOT_FOUND}: status found no base (or no`,
-        `folder for the state file); ${EXIT_BUSY}: disconnect left a busy share mounted.`,
+        `Exit status ${EXIT_DEGRADED}: status found a problem, or reconcile left something for an`,
+        `operator; ${EXIT_NOT_FOUND}: status or reconcile found no base (or no folder for the state`,
+        `file); ${EXIT_BUSY}: disconnect left a busy share mounted; ${EXIT_UNRESPONSIVE}: connect or repair left a`,
+        'hung mount in use alone (repair --force replaces it).',
+        '',
+        'An agent runs, at start: restoreAttachments (from the guests libvirt has defined),',
+        `then reconcile (${PROGRAM_NAME} reconcile, or driver.reconcile()).`,
       ].join('\n'),
     );
   registerConfigCommand(program, deps);
   registerConnectCommand(program, deps);
   registerDisconnectCommand(program, deps);
   registerStatusCommand(program, deps);
+  registerReconcileCommand(program, deps);
+  registerRepairCommand(program, deps);
   return program;
 }
 
@@ -90,7 +99,9 @@ function describeFailure(error: unknown): { code: string; message: string; exitC
     const code: unknown = (error as { code?: unknown }).code;
     // An error may carry its own exit status (CliNotFoundError); else it is a plain failure.
     const own: unknown = (error as { exitCode?: unknown }).exitCode;
-    const exitCode = typeof own === 'number' && Number.isInteger(own) && own > 0 ? own : EXIT_FAILURE;
+    // A hung mount in use left alone is not a failure to retry blindly: it needs a decision.
+    const fallback = code === 'ERR_VOLUME_UNRESPONSIVE' ? EXIT_UNRESPONSIVE : EXIT_FAILURE;
+    const exitCode = typeof own === 'number' && Number.isInteger(own) && own > 0 ? own : fallback;
     if (typeof code === 'string' && code !== '') return { code, message: firstLine(error.message), exitCode };
     return { code: 'ERR_UNEXPECTED', message: firstLine(`${error.name}: ${error.message}`), exitCode: EXIT_FAILURE };
   }

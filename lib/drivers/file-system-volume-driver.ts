@@ -7,7 +7,7 @@ import type { FileSystemProbe, MountEntry, PathStat } from '../filesystem/file-s
 import { buildGuestDiskConfig } from '../libvirt/build-guest-disk-config.js';
 import type { GuestDiskConfig } from '../libvirt/guest-disk-config.js';
 import type { MountHealth } from '../plans/observation.js';
-import type { ConnectPlan, DisconnectPlan, MountCommands } from '../plans/plan-step.js';
+import type { ConnectPlan, DisconnectPlan, MountCommands, RepairPlan } from '../plans/plan-step.js';
 import { checkDiskInfo } from './check-disk-info.js';
 import type { ConnectionInfo, DiskInfo, InstanceRef } from './connection-info.js';
 import { detectSystemd } from './detect-systemd.js';
@@ -21,7 +21,7 @@ import type { MountInspector, MountJudge } from './mount-inspector.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 import { attachmentIdOf, validateConnectionInfo } from './validate-connection-info.js';
 import { waitForSize } from './wait-for-size.js';
-import { VolumeDriver, type ConnectResult, type DisconnectResult, type ExtendVolumeOptions, type GetConfigOptions, type VolumeOperationOptions } from './volume-driver.js';
+import { VolumeDriver, type ConnectResult, type DisconnectResult, type ExtendVolumeOptions, type GetConfigOptions, type RepairMountOptions, type RepairResult, type VolumeOperationOptions } from './volume-driver.js';
 
 export type { FileSystemVolumeDriverOptions } from './driver-options.js';
 export type { MountHealth } from '../plans/observation.js';
@@ -76,10 +76,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     return exportName;
   }
 
-  /**
-   * Refuses a normalised export that must not reach argv.
-   * @throws {@link InvalidConnectionInfoError}
-   */
+  /** Refuses a normalised export that must not reach argv. @throws {@link InvalidConnectionInfoError} */
   protected abstract checkExport(exportName: string): void;
 
   /** The client's own mount command; the driver adds `systemd-run --scope` where systemd runs. */
@@ -192,6 +189,24 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
   }
 
   /**
+   * Repairs the mount of `ci`'s export on purpose, recording no attachment (`libvirt-volume
+   * repair`): a stale mount is unmounted and mounted again; a hung one in use only with
+   * `force`, and then guests on the old mount lose their disk (every I/O on it fails with
+   * `ENOTCONN` or `ECONNABORTED`). A healthy or absent mount is left as it is.
+   * @throws {@link InvalidConnectionInfoError} bad input; nothing was run
+   * @throws {@link VolumeUnresponsiveError} hung and in use, without `force`; left alone
+   * @throws {@link InvalidVolumeError} another file system occupies the mount path; {@link VolumeMountError}, {@link VolumeUnmountError} as for {@link connectVolume}
+   */
+  async repairMount(ci: ConnectionInfo, options: RepairMountOptions = {}): Promise<RepairResult> {
+    return this.#manager.repair(await this.#request(ci), options);
+  }
+
+  /** What {@link repairMount} would do now, without doing it (`repair --dry-run`). @throws {@link InvalidConnectionInfoError} bad input */
+  async planRepair(ci: ConnectionInfo, options: RepairMountOptions = {}): Promise<RepairPlan> {
+    return this.#manager.planRepair(await this.#request(ci), options);
+  }
+
+  /**
    * Resolves to the disk image's size in bytes (a qcow2 image's virtual size) once it is at
    * least `requestedSize`, polling until `options.timeoutMs` (default `commandTimeoutMs`) or
    * until `options.signal` aborts.
@@ -204,9 +219,8 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     if (!Number.isSafeInteger(requestedSize) || requestedSize < 0) {
       throw new InvalidConnectionInfoError('requestedSize', `must be a non-negative integer, got ${String(requestedSize)}`);
     }
-    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
-    const what = `extendVolume ${volume.devicePath}`;
-    return waitForSize(this.probe, volume, ci.data.format ?? 'raw', requestedSize, { timeoutMs, probeTimeoutMs: this.probeTimeoutMs, signal: options.signal, what });
+    const how = { timeoutMs: options.timeoutMs ?? this.commandTimeoutMs, probeTimeoutMs: this.probeTimeoutMs, signal: options.signal, what: `extendVolume ${volume.devicePath}` };
+    return waitForSize(this.probe, volume, ci.data.format ?? 'raw', requestedSize, how);
   }
 
   /**
@@ -218,9 +232,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     const table = new Map<string, string[]>();
     for (const { connectionInfo, instance } of list) {
       const { mountPath } = this.resolveVolume(connectionInfo);
-      const ids = table.get(mountPath) ?? [];
-      ids.push(attachmentIdOf(connectionInfo, instance));
-      table.set(mountPath, ids);
+      table.set(mountPath, [...(table.get(mountPath) ?? []), attachmentIdOf(connectionInfo, instance)]);
     }
     await this.attachments.replaceAll(table);
   }
@@ -232,18 +244,9 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
    * starts, after {@link restoreAttachments}, and after a crash.
    */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
-    return reconcileMounts(
-      {
-        base: this.mountPointBase,
-        store: this.attachments,
-        inspector: this.#inspector,
-        judge: this.#judge,
-        manager: this.#manager,
-        // Reconciliation only unmounts: the mount command is never used.
-        commandsFor: (mountPath) => Promise.resolve(mountCommands({ file: 'mount.unused', args: [] }, mountPath, false)),
-      },
-      options,
-    );
+    // Reconciliation only unmounts: the mount command is never used.
+    const commandsFor = (mountPath: string): Promise<MountCommands> => Promise.resolve(mountCommands({ file: 'mount.unused', args: [] }, mountPath, false));
+    return reconcileMounts({ base: this.mountPointBase, store: this.attachments, inspector: this.#inspector, judge: this.#judge, manager: this.#manager, commandsFor }, options);
   }
 
   /** The attachment store's contents: mount path → attachment ids (`JSON.stringify` gives a plain object). */
@@ -288,10 +291,10 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
     return mountCommands(this.buildMountCommand(volume.export, volume.mountPath), volume.mountPath, await this.usesSystemd());
   }
 
-  /** Checks the input before anything runs, then works out the commands. */
-  async #request(ci: ConnectionInfo, instance: InstanceRef): Promise<MountRequest> {
+  /** Checks the input before anything runs, then works out the commands; a repair has no instance. */
+  async #request(ci: ConnectionInfo, instance?: InstanceRef): Promise<MountRequest> {
     const volume = this.resolveVolume(ci);
-    const attachmentId = attachmentIdOf(ci, instance);
+    const attachmentId = instance === undefined ? '' : attachmentIdOf(ci, instance);
     return { volume, attachmentId, commands: await this.#commandsFor(volume), image: { format: ci.data.format ?? 'raw', encrypted: ci.data.encrypted === true } };
   }
 }

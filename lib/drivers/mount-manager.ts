@@ -15,7 +15,8 @@ import type { MountLock } from '../locks/mount-lock.js';
 import { publish } from '../observability/channels.js';
 import { decideConnect } from '../plans/decide-connect.js';
 import { decideDisconnect } from '../plans/decide-disconnect.js';
-import type { ConnectPlan, DisconnectPlan, MountCommands } from '../plans/plan-step.js';
+import { decideRepair } from '../plans/decide-repair.js';
+import type { ConnectPlan, DisconnectPlan, MountCommands, RepairPlan } from '../plans/plan-step.js';
 import type { FastPath } from './fast-path.js';
 import { gateImage, type ImageExpectation } from './image-checks.js';
 import type { MountInspector } from './mount-inspector.js';
@@ -23,7 +24,7 @@ import { observeMount } from './observe-mount.js';
 import { applyConnectPlan, applyDisconnectPlan, type ApplyContext } from './plan-applier.js';
 import { publishPlan } from './publish-plan.js';
 import type { ResolvedVolume } from './resolved-volume.js';
-import type { ConnectResult, DisconnectResult, VolumeOperationOptions } from './volume-driver.js';
+import type { ConnectResult, DisconnectResult, RepairMountOptions, RepairResult, VolumeOperationOptions } from './volume-driver.js';
 
 /** What the manager works with. */
 export interface MountManagerParts {
@@ -80,7 +81,8 @@ export class MountManager {
         publishPlan(plan, request, this.#parts.probeTimeoutMs);
         const started = performance.now();
         const { action, image } = await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, plan.action);
-        if (action !== 'reused') publish('mount', () => ({ mountPath: volume.mountPath, export: volume.export, durationMs: performance.now() - started }));
+        if (action === 'reused') publish('reuse', () => ({ mountPath: volume.mountPath, export: volume.export }));
+        else publish('mount', () => ({ mountPath: volume.mountPath, export: volume.export, durationMs: performance.now() - started }));
         this.#remember(volume.devicePath, image?.backingChain ?? []);
         return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
       },
@@ -103,6 +105,31 @@ export class MountManager {
       if (reason === 'unmounted') this.#chains.delete(request.volume.devicePath);
       return { unmounted: reason === 'unmounted', reason };
     });
+  }
+
+  /** A deliberate repair under the mount point's lock: removal and mount, no attachment recorded. */
+  async repair(request: MountRequest, options: RepairMountOptions): Promise<RepairResult> {
+    const { mountPath, export: exportName } = request.volume;
+    throwIfAborted(options.signal, `repairMount ${mountPath}`);
+    return this.#parts.lock.withLock(
+      mountPath,
+      async () => {
+        await this.#parts.secureBase?.(this.#parts.base);
+        const plan = await this.planRepair(request, options);
+        publishPlan(plan, request, this.#parts.probeTimeoutMs);
+        const started = performance.now();
+        await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, 'repaired');
+        if (plan.outcome === 'repaired') publish('mount', () => ({ mountPath, export: exportName, durationMs: performance.now() - started }));
+        return { mountPath, outcome: plan.outcome, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
+      },
+      options.signal === undefined ? {} : { signal: options.signal },
+    );
+  }
+
+  /** The repair plan; always looks afresh (an operator repairs what they think is broken). */
+  async planRepair(request: MountRequest, options: RepairMountOptions): Promise<RepairPlan> {
+    const observation = await observeMount(this.#parts, request.volume, request.attachmentId, { operation: 'connect', fast: false });
+    return decideRepair(observation, { forceRepair: options.force === true }, request.commands);
   }
 
   /** The connect plan. `fast`: trust a mount validated moments ago (a real connect; a dry run looks afresh). */

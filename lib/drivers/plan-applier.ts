@@ -9,7 +9,7 @@ import { basename, dirname } from 'node:path';
 import { createDebugLog } from '../debug-log.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
-import { CommandFailedError, VolumeMountError, VolumeUnmountError } from '../errors.js';
+import { isVolumeDriverError, VolumeMountError, VolumeUnmountError, type CommandFailedError } from '../errors.js';
 import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
 import { FUSECTL_PATH } from '../filesystem/fuse-connection.js';
 import { publish, type UnmountMessage } from '../observability/channels.js';
@@ -26,11 +26,19 @@ const debug = createDebugLog('libvirt-volume-driver:driver');
 const UMOUNT_FAILURE_EXIT = 32;
 const EBUSY_TEXT = /target is busy|device or resource busy/i;
 
+/** A command's failure, from this copy of the package or another (a runner the caller built with its own copy). */
+function commandFailure(error: unknown): Pick<CommandFailedError, 'exitCode' | 'stderr'> | undefined {
+  if (!isVolumeDriverError(error) || error.code !== 'ERR_COMMAND_FAILED') return undefined;
+  const { exitCode, stderr } = error as { exitCode?: unknown; stderr?: unknown };
+  return { exitCode: typeof exitCode === 'number' ? exitCode : -1, stderr: typeof stderr === 'string' ? stderr : '' };
+}
+
 /** Busy: `umount` exit status 32 with EBUSY's text, or an errno of EBUSY from a custom runner. */
 export function isBusy(error: unknown): boolean {
   const cause = error instanceof VolumeUnmountError ? error.cause : error;
   if ((cause as { code?: unknown } | undefined)?.code === 'EBUSY') return true;
-  return cause instanceof CommandFailedError && cause.exitCode === UMOUNT_FAILURE_EXIT && EBUSY_TEXT.test(cause.stderr);
+  const failure = commandFailure(cause);
+  return failure?.exitCode === UMOUNT_FAILURE_EXIT && EBUSY_TEXT.test(failure.stderr);
 }
 
 function isAbort(error: unknown): boolean {
@@ -101,7 +109,8 @@ async function applyMount(context: ApplyContext, command: Command): Promise<Path
     }
     if (after?.state === 'absent') await removeDirectoryQuietly(probe, volume.mountPath);
     if (isAbort(error)) throw error;
-    const detail = error instanceof CommandFailedError && error.stderr.trim() !== '' ? error.stderr.trim() : (error as Error).message;
+    const stderr = commandFailure(error)?.stderr.trim() ?? '';
+    const detail = stderr !== '' ? stderr : (error as Error).message;
     throw new VolumeMountError(volume.mountPath, `Could not mount ${volume.export} at ${volume.mountPath}: ${detail}`, { cause: error });
   }
 }

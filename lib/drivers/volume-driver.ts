@@ -16,6 +16,29 @@ export interface VolumeOperationOptions {
   forceRepair?: boolean;
 }
 
+/** Options of a deliberate repair (`FileSystemVolumeDriver.repairMount`). */
+export interface RepairMountOptions {
+  /** Abort the repair: a running command is killed and the call rejects with `AbortError`. */
+  signal?: AbortSignal;
+  /**
+   * Repair a hung mount even while it is in use (attachments recorded, or files open): its
+   * FUSE connection is aborted and the share mounted again. Guests on the old mount lose their
+   * disk: every I/O on it fails with `ENOTCONN` or `ECONNABORTED`.
+   * @default false
+   */
+  force?: boolean;
+}
+
+/** What a deliberate repair did. */
+export interface RepairResult {
+  /** The mount point. */
+  mountPath: string;
+  /** `repaired`: a stale or hung mount was replaced. `healthy`, `not-mounted`: nothing was done. */
+  outcome: 'repaired' | 'healthy' | 'not-mounted';
+  /** For a repair: why the mount that was there was replaced. */
+  staleReason?: StaleReason;
+}
+
 /** Options for {@link VolumeDriver.extendVolume}. */
 export interface ExtendVolumeOptions {
   /** Stop waiting: the call rejects with an `AbortError` naming the operation and image. */

@@ -56,8 +56,22 @@ export interface DisconnectPlan {
   reason: DisconnectReason;
 }
 
-/** Either plan. */
-export type Plan = ConnectPlan | DisconnectPlan;
+/** How a deliberate repair ends when every step succeeds. */
+export type RepairOutcome = 'repaired' | 'healthy' | 'not-mounted';
+
+/** A decided repair (`repairMount`): a connect's removal and mount, no attachment recorded. */
+export interface RepairPlan {
+  operation: 'repair';
+  mountPath: string;
+  steps: PlanStep[];
+  /** What the repair reports when every step succeeds. */
+  outcome: RepairOutcome;
+  /** Why the mount there is replaced. */
+  staleReason?: StaleReason;
+}
+
+/** Any plan. */
+export type Plan = ConnectPlan | DisconnectPlan | RepairPlan;
 
 /** The commands a backend (or the privileged helper) uses for one export. */
 export interface MountCommands {

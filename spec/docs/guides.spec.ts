@@ -63,7 +63,7 @@ describe('docs/', () => {
       documented.delete('--help');
       documented.delete('--version');
       const real = new Set<string>();
-      for (const command of ['config', 'connect', 'disconnect', 'status']) {
+      for (const command of ['config', 'connect', 'disconnect', 'status', 'reconcile', 'repair']) {
         const { stdout } = await runCaptured([command, '--help']);
         for (const [option] of stdout.matchAll(/(?<![\w-])--[a-z][a-z-]+/g)) real.add(option);
       }

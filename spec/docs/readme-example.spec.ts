@@ -1,27 +1,18 @@
 /**
- * The README's example, taken from README.md and run, so it can never drift from the code. It
- * runs as written except for what a test must not touch: the two host paths point into a
- * temporary folder, and the driver gets the fake host's runner and probe (the commands it ran
- * are then checked). The real-mount suites run the same calls against the stand-in client.
+ * The README's example, taken from README.md and run, so it can never drift from the code.
+ * Here, on any machine, against the fake host: the driver gets the fake host's runner and probe
+ * (the commands it ran are then checked), and the two host paths move under a temporary
+ * folder where the store's folder does not exist yet, as on a fresh host (the store creates it,
+ * mode 0700). On a real host, `spec/integration/readme-example.integration.spec.ts` runs the
+ * block exactly as written, paths included, against the stand-in client.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import * as packageRoot from '../../lib/index.js';
 import { FakeHost } from '../support/fake-host.js';
-
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-
-/** The first ```ts block under `## Example`. */
-function exampleBlock(): string {
-  const start = README.indexOf('\n## Example\n');
-  expect(start, 'README has an Example section').to.be.greaterThan(-1);
-  const match = /```ts\n([\s\S]*?)\n```/.exec(README.slice(start));
-  expect(match, 'the Example section has a ts block').to.not.equal(null);
-  return match?.[1] ?? '';
-}
+import { EXAMPLE_BASE, EXAMPLE_MOUNT_NAME, EXAMPLE_STORE, PACKAGE_IMPORT, README, exampleBlock } from './readme-example-block.js';
 
 type AsyncFunctionConstructor = new (...args: string[]) => (...values: unknown[]) => Promise<unknown>;
 async function anAsyncFunction(): Promise<void> {
@@ -41,32 +32,34 @@ describe('README.md', () => {
 
     it('imports only what the package root exports', () => {
       const code = exampleBlock();
-      const [, names = ''] = /^import \{([^}]*)\} from 'libvirt-volume-driver';$/m.exec(code) ?? [];
+      const [, names = ''] = PACKAGE_IMPORT.exec(code) ?? [];
       const imported = names.split(',').map((name) => name.trim()).filter((name) => name !== '');
       expect(imported).to.have.length.of.at.least(1);
       for (const name of imported) expect(packageRoot, name).to.have.property(name);
     });
 
-    it('runs as written: mounts, gives the <disk> XML, and unmounts on disconnect', async () => {
+    it('runs as written: mounts, gives the <disk> XML, unmounts on disconnect, and creates the missing store folder (0700)', async () => {
       const code = exampleBlock();
-      const base = '/var/lib/nova/mnt';
-      const storeFile = '/var/lib/my-agent/attachments.json';
-      expect(code, 'the example still uses the paths this test redirects').to.contain(`'${base}'`).and.to.contain(`'${storeFile}'`);
+      expect(code, 'the example still uses the paths this test moves').to.contain(`'${EXAMPLE_BASE}'`).and.to.contain(`'${EXAMPLE_STORE}'`);
       const host = new FakeHost();
-      const testBase = join(dir, 'mnt');
+      const testBase = join(dir, EXAMPLE_BASE);
       host.directories.add(testBase);
+      // The same path under the temporary folder: none of its folders exists yet.
+      const storeFile = join(dir, EXAMPLE_STORE);
       const body = code
-        .replace(/^import \{([^}]*)\} from 'libvirt-volume-driver';$/m, 'const {$1} = __package;')
+        .replace(PACKAGE_IMPORT, 'const {$1} = __package;')
         .replace('new QuobyteVolumeDriver({', 'new QuobyteVolumeDriver({ runner: __host.runner, probe: __host.probe, systemd: false,')
-        .replaceAll(`'${base}'`, JSON.stringify(testBase))
-        .replaceAll(`'${storeFile}'`, JSON.stringify(join(dir, 'attachments.json')));
+        .replaceAll(`'${EXAMPLE_BASE}'`, JSON.stringify(testBase))
+        .replaceAll(`'${EXAMPLE_STORE}'`, JSON.stringify(storeFile));
       const run = new AsyncFunction('__package', '__host', `${body}\nreturn { xml, reason };`);
       const { xml, reason } = (await run(packageRoot, host)) as { xml: string; reason: string };
 
-      const mountPath = `${testBase}/4056b8d4041404a144ec3ef373d406dd`;
+      const mountPath = `${testBase}/${EXAMPLE_MOUNT_NAME}`;
       expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs registry:7861/vols ${mountPath}`, `umount ${mountPath}`]);
       expect(xml).to.contain('<disk type="file" device="disk">').and.to.contain(`<source file="${mountPath}/volume-1"/>`).and.to.contain('<target dev="vdb" bus="virtio"/>');
       expect(reason).to.equal('unmounted');
+      const folder = statSync(join(dir, EXAMPLE_STORE, '..'));
+      expect({ isDirectory: folder.isDirectory(), mode: folder.mode & 0o777 }).to.deep.equal({ isDirectory: true, mode: 0o700 });
     });
   });
 
@@ -78,6 +71,8 @@ describe('README.md', () => {
       ['the exit statuses of status and disconnect', /`status` exits `0`[^]*`3`[^]*`4`[^]*`5`/],
       ['that npm test installs what it needs', /`npm test` runs? `npm ci`/],
       ['isVolumeDriverError', /isVolumeDriverError/],
+      ['reconcile, run at start after restoreAttachments', /restoreAttachments\(list\);[^]*driver\.reconcile\(\)[^]*libvirt-volume reconcile/],
+      ['repair --force and what it costs the guests', /repair --force[^]*lose their disk[^]*ENOTCONN/],
     ] as const) {
       it(`mentions ${topic}`, () => {
         expect(README).to.match(pattern);

@@ -8,6 +8,7 @@ import { StaleVolumeMountError, type StaleReason } from '../../lib/errors.js';
 import type { MountEntry } from '../../lib/filesystem/file-system-probe.js';
 import { decideConnect } from '../../lib/plans/decide-connect.js';
 import { decideDisconnect } from '../../lib/plans/decide-disconnect.js';
+import { decideRepair } from '../../lib/plans/decide-repair.js';
 import type { MountHealth, MountObservation } from '../../lib/plans/observation.js';
 import type { MountCommands, PlanStep } from '../../lib/plans/plan-step.js';
 
@@ -140,6 +141,45 @@ describe('the decision table (the driver\'s specification)', () => {
     it('repairs a hung mount in use: abort, lazy unmount, mount', () => {
       const plan = decideConnect(observation('hung, files open', 'others too'), { forceRepair: true }, COMMANDS);
       expect(plan.steps.map(brief)).to.deep.equal(['abort-fuse', 'run:umount -l', 'run:mount.quobyte', 'verify-mount', 'check-image']);
+    });
+  });
+
+  describe('a deliberate repair (repairMount, libvirt-volume repair): removal and mount, nothing recorded', () => {
+    const REMOVE_MOUNT = 'run:mount.quobyte, verify-mount';
+    /** state → attached → [without force, with force]. */
+    const REPAIR: Record<string, Partial<Record<string, [string, string]>>> = {
+      absent: { none: ['not-mounted: nothing-to-do', 'not-mounted: nothing-to-do'] },
+      'absent, directory left': { 'only this one': ['not-mounted: nothing-to-do', 'not-mounted: nothing-to-do'] },
+      healthy: { 'others too': ['healthy: nothing-to-do', 'healthy: nothing-to-do'] },
+      'known healthy (fast path)': { none: ['healthy: nothing-to-do', 'healthy: nothing-to-do'] },
+      'stale: client gone': { 'others too': [`repaired: run:umount|-l, ${REMOVE_MOUNT}`, `repaired: run:umount|-l, ${REMOVE_MOUNT}`] },
+      'stale: root not size 0': { none: [`repaired: run:umount|-l, ${REMOVE_MOUNT}`, `repaired: run:umount|-l, ${REMOVE_MOUNT}`] },
+      'hung: no answer in time': {
+        none: [`repaired: abort-fuse, run:umount -l, ${REMOVE_MOUNT}`, `repaired: abort-fuse, run:umount -l, ${REMOVE_MOUNT}`],
+        'only others': [`repaired: ${UNRESPONSIVE}`, `repaired: abort-fuse, run:umount -l, ${REMOVE_MOUNT}`],
+      },
+      'hung, files open': { none: [`repaired: ${UNRESPONSIVE}`, `repaired: abort-fuse, run:umount -l, ${REMOVE_MOUNT}`] },
+      foreign: { 'others too': [`repaired: ${FOREIGN}`, `repaired: ${FOREIGN}`] },
+    };
+    for (const [state, rows] of Object.entries(REPAIR)) {
+      for (const [attached, [plain, forced] = ['', '']] of Object.entries(rows)) {
+        it(`${state}, attached: ${attached} → ${plain.split(':')[0]}; forced: ${forced.split(':')[0]}`, () => {
+          for (const [forceRepair, expected] of [[false, plain], [true, forced]] as const) {
+            const plan = decideRepair(observation(state, attached), { forceRepair }, COMMANDS);
+            expect(`${plan.outcome}: ${plan.steps.map(brief).join(', ')}`, `forceRepair: ${forceRepair}`).to.equal(expected);
+            expect(plan.steps.map((step) => step.kind)).to.not.include.members(['record-attachment', 'check-image']);
+          }
+        });
+      }
+    }
+
+    it('covers every state', () => {
+      expect(Object.keys(REPAIR)).to.deep.equal(Object.keys(STATES));
+    });
+
+    it('says, when it refuses, what forcing does and costs', () => {
+      const [refusal] = decideRepair(observation('hung: no answer in time', 'others too'), { forceRepair: false }, COMMANDS).steps;
+      expect(refusal?.kind === 'refuse' ? refusal.error.message : '').to.match(/2 attachment\(s\) recorded.*--force.*ENOTCONN or ECONNABORTED/);
     });
   });
 

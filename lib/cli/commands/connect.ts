@@ -37,10 +37,8 @@ export async function openAttachInvocation(command: Command, deps: RunCliOptions
   return { ...openDriver(deps, options), options, ci: buildConnectionInfo(options), instance: buildInstanceRef(options.instance) };
 }
 
-/** The options `connect` and `disconnect` share. */
-export function addAttachOptions(command: Command): Command {
-  addVolumeOptions(command);
-  command.requiredOption('--instance <uuid>', 'the guest the volume is attached to');
+/** The host options of a command on one export (`connect`, `disconnect`, `repair`): base, client configuration, store, dry run, timeouts. */
+export function addExportHostOptions(command: Command): Command {
   addBaseOption(command);
   command.option('--cfg <file>', 'Quobyte client configuration file (mount.quobyte -c)');
   addStateOption(command);
@@ -48,6 +46,13 @@ export function addAttachOptions(command: Command): Command {
   addCommandTimeoutOption(command);
   addProbeTimeoutOption(command);
   return command;
+}
+
+/** The options `connect` and `disconnect` share. */
+export function addAttachOptions(command: Command): Command {
+  addVolumeOptions(command);
+  command.requiredOption('--instance <uuid>', 'the guest the volume is attached to');
+  return addExportHostOptions(command);
 }
 
 /**

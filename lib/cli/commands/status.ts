@@ -1,8 +1,7 @@
-import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { FileSystemProbe } from '../../filesystem/file-system-probe.js';
 import type { RunCliOptions } from '../cli-context.js';
-import { CliExit, CliNotFoundError, EXIT_DEGRADED, EXIT_NOT_FOUND } from '../cli-exit.js';
+import { checkHostPaths } from '../check-host-paths.js';
+import { CliExit, EXIT_DEGRADED, EXIT_NOT_FOUND } from '../cli-exit.js';
 import { CliUsageError } from '../cli-usage-error.js';
 import { addBaseOption, addProbeTimeoutOption, addStateOption } from '../connection-options.js';
 import { formatStatusPrometheus } from '../format-status-prometheus.js';
@@ -24,11 +23,6 @@ interface StatusOptions {
 const WAITING_AFTER_MS = 1000;
 /** The driver's default `probeTimeoutMs`, for the message. */
 const DEFAULT_PROBE_TIMEOUT_MS = 5000;
-
-/** Whether `path` is a directory (following links), as the driver's probe sees it. */
-async function isDirectory(probe: FileSystemProbe, path: string): Promise<boolean> {
-  return probe.stat(path, { timeoutMs: 5000 }).then((stat) => stat.isDirectory, () => false);
-}
 
 /**
  * `status`: every mount under the base with its export, health and attachments, and the
@@ -69,13 +63,7 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     const { driver, probe } = openDriver(deps, options);
     const base = driver.mountPointBase;
     // Checked, not assumed: a mistyped base would otherwise look like a host with no mounts.
-    if (!(await isDirectory(probe, base))) {
-      throw new CliNotFoundError('ERR_BASE_NOT_FOUND', base, `The mount point base ${base} does not exist or is not a directory`);
-    }
-    const statePath = resolveStatePath(options, deps.env, base);
-    if (!(await isDirectory(probe, dirname(statePath)))) {
-      throw new CliNotFoundError('ERR_STATE_DIR_NOT_FOUND', statePath, `The folder of the attachment store ${statePath} does not exist`);
-    }
+    await checkHostPaths(probe, base, resolveStatePath(options, deps.env, base));
     const waiting = deps.stderr.isTTY === true;
     const rows = await listVolumeStatus(driver, probe, {
       waitingAfterMs: WAITING_AFTER_MS,
