@@ -6,8 +6,10 @@ export interface HelperCommands {
   mount: Command;
   /** `<prefix> umount <export> [--lazy]`: unmounts it and removes the empty directory. */
   unmount(lazy: boolean): Command;
-  /** `<prefix> abort <export>`: aborts the FUSE connection of a hung mount. */
+  /** `<prefix> abort <export>`: aborts the FUSE connection of a hung mount nobody has files open on (the helper, as root, looks). */
   abort: Command;
+  /** `<prefix> abort <export> --force`: aborts it even while files are open (a deliberate repair). */
+  forceAbort: Command;
 }
 
 /**
@@ -37,5 +39,6 @@ export function helperCommands(prefix: readonly string[], exportName: string): H
     mount: command('mount', exportName),
     unmount: (lazy) => (lazy ? command('umount', exportName, '--lazy') : command('umount', exportName)),
     abort: command('abort', exportName),
+    forceAbort: command('abort', exportName, '--force'),
   };
 }

@@ -9,7 +9,8 @@ import { basename, dirname } from 'node:path';
 import { createDebugLog } from '../debug-log.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
-import { isVolumeDriverError, VolumeMountError, VolumeUnmountError, type CommandFailedError } from '../errors.js';
+import { isVolumeDriverError, VolumeMountError, VolumeUnmountError, VolumeUnresponsiveError, type CommandFailedError } from '../errors.js';
+import { HELPER_EXIT } from './helper-commands.js';
 import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
 import { FUSECTL_PATH } from '../filesystem/fuse-connection.js';
 import { publish, type UnmountMessage } from '../observability/channels.js';
@@ -138,8 +139,14 @@ async function applyCommon(context: ApplyContext, step: PlanStep): Promise<void>
     case 'run':
       fastPath.forget(volume.mountPath);
       if (step.purpose === 'abort') {
-        // Best effort: the lazy unmount that follows detaches the mount either way.
-        await run(context, step.command, 'other').catch((error: unknown) => { debug('%s failed: %O', step.purpose, error); });
+        await run(context, step.command, 'other').catch((error: unknown) => {
+          // The helper (root) saw files open under it that the agent could not: slow is not dead.
+          if ((error as { exitCode?: unknown }).exitCode === HELPER_EXIT.refused) {
+            throw new VolumeUnresponsiveError(volume.mountPath, `The mount ${volume.mountPath} did not answer in time and the privileged helper refused to abort it (files open under it); it was left alone`, { cause: error });
+          }
+          // Otherwise best effort: the lazy unmount that follows detaches the mount either way.
+          debug('%s failed: %O', step.purpose, error);
+        });
         return;
       }
       try {

@@ -43,14 +43,17 @@ export function removalSteps(
   mountPath: string,
   health: Extract<MountHealth, { state: 'stale' }>,
   commands: MountCommands,
+  force = false,
 ): PlanStep[] {
   if (health.reason !== 'unresponsive') {
     return [{ kind: 'run', purpose: 'unmount', command: commands.unmount(false), fallback: commands.unmount(true) }];
   }
   const steps: PlanStep[] = [];
   const minor = fuseMinor(health.entry);
-  if (commands.abort !== undefined) {
-    if (minor !== undefined) steps.push({ kind: 'run', purpose: 'abort', command: commands.abort });
+  // The helper refuses to abort a mount with files open unless told this is deliberate.
+  const abort = force ? (commands.forceAbort ?? commands.abort) : commands.abort;
+  if (abort !== undefined) {
+    if (minor !== undefined) steps.push({ kind: 'run', purpose: 'abort', command: abort });
   } else if (minor !== undefined) {
     steps.push({ kind: 'abort-fuse', mountPath, minor });
   }
@@ -89,6 +92,6 @@ export function decideConnect(observation: MountObservation, settings: DecisionS
         );
         return plan('repaired', [{ kind: 'refuse', error }]);
       }
-      return { ...plan('repaired', [...removalSteps(mountPath, health, commands), ...mountSteps]), staleReason: health.reason };
+      return { ...plan('repaired', [...removalSteps(mountPath, health, commands, settings.forceRepair), ...mountSteps]), staleReason: health.reason };
   }
 }

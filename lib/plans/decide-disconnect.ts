@@ -40,7 +40,7 @@ export function decideDisconnect(observation: MountObservation, settings: Decisi
       if (health.reason === 'unresponsive' && !mayRepairHung({ ...observation, attachments: [] }, settings)) {
         return plan('busy', [{ kind: 'nothing-to-do', why: `${mountPath} did not answer in time and files on it are open by ${observation.openBy ?? 0} process(es); it is left alone` }]);
       }
-      return plan('unmounted', [...removalSteps(mountPath, health, commands), ...removeDirectory]);
+      return plan('unmounted', [...removalSteps(mountPath, health, commands, settings.forceRepair), ...removeDirectory]);
     case 'healthy':
     case 'known-healthy':
       return plan('unmounted', [{ kind: 'run', purpose: 'unmount', command: commands.unmount(false) }, ...removeDirectory]);

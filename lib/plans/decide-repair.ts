@@ -52,7 +52,7 @@ export function decideRepair(observation: MountObservation, settings: DecisionSe
         return plan('repaired', [{ kind: 'refuse', error }]);
       }
       return {
-        ...plan('repaired', [...removalSteps(mountPath, health, commands), { kind: 'run', purpose: 'mount', command: commands.mount }, { kind: 'verify-mount', mountPath }]),
+        ...plan('repaired', [...removalSteps(mountPath, health, commands, settings.forceRepair), { kind: 'run', purpose: 'mount', command: commands.mount }, { kind: 'verify-mount', mountPath }]),
         staleReason: health.reason,
       };
   }

@@ -84,6 +84,8 @@ export interface MountCommands {
    * the driver writes to `fusectl` itself (an `abort-fuse` step).
    */
   abort?: Command;
+  /** The abort for a deliberate repair (`forceRepair`): the helper's `abort --force`. */
+  forceAbort?: Command;
   /** The privileged helper creates and removes the mount directory itself. */
   managesDirectories?: boolean;
 }

@@ -134,6 +134,26 @@ describe('libvirt-volume-helper as an unprivileged agent through sudo (real moun
     expect(mountTable(host.root)).to.deep.equal(tableBefore);
   });
 
+  it('never aborts a hung mount a guest holds open (slow is not dead) unless told --force', async () => {
+    expect(run('mount', EXPORT).status).to.equal(HELPER_EXIT.ok);
+    writeFileSync(join(mountPath, 'disk'), 'guest data');
+    // A guest: the image open, as qemu holds it. The agent (not root) cannot see this; the helper can.
+    const guest = spawn('/usr/bin/python3', ['-c', 'import sys,time; f=open(sys.argv[1],"rb"); print("open", flush=True); time.sleep(120)', join(mountPath, 'disk')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => guest.stdout.once('data', resolve));
+      host.signalClient(mountPath, 'SIGSTOP');
+      await sleep(1_500); // past the kernel's attribute cache
+      const refused = run('abort', EXPORT);
+      expect(refused.status).to.equal(HELPER_EXIT.refused);
+      expect(refused.stderr).to.match(/in use \(files open by 1 process/);
+      expect(run('abort', EXPORT, '--force').status).to.equal(HELPER_EXIT.ok);
+      expect(spawnSync('stat', [mountPath], { encoding: 'utf8', timeout: 5_000 }).stderr).to.match(/connection aborted|not connected/i);
+    } finally {
+      guest.kill('SIGKILL');
+    }
+    expect(run('umount', EXPORT, '--lazy').status).to.equal(HELPER_EXIT.ok);
+  });
+
   it('withstands the agent swapping <base>/<md5> for a link in a loop while it mounts', async () => {
     const stop = join(host.root, 'stop');
     const attack = String.raw`
