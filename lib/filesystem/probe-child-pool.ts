@@ -1,4 +1,5 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { LineDecoder, encodeRequest, parseMessage, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
 import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
@@ -50,6 +51,12 @@ interface Child {
   decoder: LineDecoder;
   stderr: string;
 }
+
+/**
+ * `node:child_process`, loaded at the first spawn: it pulls in `net` and the streams, a fifth of
+ * the package's import time, and a process that never looks at a mount never needs it.
+ */
+let childProcess: typeof import('node:child_process') | undefined;
 
 /** The child's stdio sockets and the process handle, which keep the event loop alive if ref'd. */
 function handles(child: ChildProcessWithoutNullStreams): { ref(): unknown; unref(): unknown }[] {
@@ -147,7 +154,8 @@ export class ProbeChildPool {
     const env = { ...process.env };
     // A loader or debugger meant for the parent has no business in the child.
     delete env.NODE_OPTIONS;
-    const proc = spawn(this.#execPath, ['--max-old-space-size=32', '-e', PROBE_CHILD_SCRIPT], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
+    childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+    const proc = childProcess.spawn(this.#execPath, ['--max-old-space-size=32', '-e', PROBE_CHILD_SCRIPT], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
     const child: Child = { process: proc, pid: proc.pid, ready: false, job: undefined, timer: undefined, idleTimer: undefined, decoder: new LineDecoder(), stderr: '' };
     this.#children.add(child);
     child.timer = setTimeout(() => { this.#failStart(child, probeError('ECHILD', `probe child not ready within ${this.#startTimeoutMs} ms`)); }, this.#startTimeoutMs);
