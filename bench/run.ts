@@ -28,7 +28,7 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 const quick = values.quick;
 const plan = quick
   ? { warm: 50, novaWarm: 50, cold: 3, exports: 3, delayMs: 100, bigTable: 1_000, bigWarm: 10, novaBigWarm: 5,
-      durableWarm: 20, newGuests: 5, recorded: 1_000, stallMountPoints: 20_000, startRounds: 3, cliMounts: 3 }
+      durableWarm: 20, newGuests: 5, recorded: 1_000, stallMountPoints: 5_000, startRounds: 3, cliMounts: 3 }
   : { warm: 2_000, novaWarm: 1_000, cold: 30, exports: 8, delayMs: 300, bigTable: 10_000, bigWarm: 500, novaBigWarm: 50,
       durableWarm: 500, newGuests: 100, recorded: 10_000, stallMountPoints: 200_000, startRounds: 11, cliMounts: 10 };
 
