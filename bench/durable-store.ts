@@ -6,6 +6,7 @@
  * `disconnectVolume`, and the store's `replaceAll` to fill it), so the rows keep measuring the
  * same thing whatever the store's file layout.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -15,6 +16,8 @@ type Lib = typeof import('../lib/index.js');
 
 export interface DurableContext {
   lib: Lib;
+  /** The URL `lib` was imported from (for a filling process). */
+  distUrl: string;
   runner: CommandRunner;
   mountBase: string;
   exportName: string;
@@ -36,13 +39,30 @@ function otherAttachments(mountBase: string, count: number): Map<string, string[
   return table;
 }
 
-/** A store in its own private directory beside the mount base, holding `recorded` other attachments. */
-async function openStore(context: DurableContext, recorded: number): Promise<{ store: InstanceType<Lib['FileAttachmentStore']>; fillMs: number }> {
+/**
+ * A store in its own private directory beside the mount base, holding `recorded` other
+ * attachments. `separateProcess`: filled by another Node process (through the same public API),
+ * so the measuring process starts with the store on disk and none of the filling's memory, as
+ * an agent that restarts on a host with that many attachments does.
+ */
+async function openStore(context: DurableContext, recorded: number, separateProcess = false): Promise<{ store: InstanceType<Lib['FileAttachmentStore']>; fillMs: number }> {
   const directory = mkdtempSync(join(dirname(context.mountBase), 'store-'));
-  const store = new context.lib.FileAttachmentStore(join(directory, 'attachments.json'));
+  const filePath = join(directory, 'attachments.json');
   const started = performance.now();
-  if (recorded > 0) await store.replaceAll(otherAttachments(context.mountBase, recorded));
-  return { store, fillMs: performance.now() - started };
+  if (recorded > 0 && separateProcess) {
+    const script = `const lib = await import(${JSON.stringify(context.distUrl)}); const { fillStore } = await import(${JSON.stringify(import.meta.url)});` +
+      `await fillStore(lib, ${JSON.stringify(filePath)}, ${JSON.stringify(context.mountBase)}, ${recorded});`;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    if (result.status !== 0) throw new Error(`filling the store failed: ${result.stderr.slice(-1000)}`);
+  } else if (recorded > 0) {
+    await fillStore(context.lib, filePath, context.mountBase, recorded);
+  }
+  return { store: new context.lib.FileAttachmentStore(filePath), fillMs: performance.now() - started };
+}
+
+/** Records `recorded` attachments of other guests in the store at `filePath` (public API: `replaceAll`). */
+export async function fillStore(lib: Lib, filePath: string, mountBase: string, recorded: number): Promise<void> {
+  await new lib.FileAttachmentStore(filePath).replaceAll(otherAttachments(mountBase, recorded));
 }
 
 /**
@@ -89,24 +109,34 @@ async function watched(name: string, operation: () => Promise<unknown>): Promise
 }
 
 /**
- * A store of `mountPoints` mount points (one attachment each): the first connect (mounts; it may
- * also open or migrate the store) and then a warm connect, a new guest, its disconnect and the
- * last disconnect, each with its time and the largest event-loop stall during it.
+ * A store of `mountPoints` mount points (one attachment each), filled by another process: the
+ * first connect (mounts; it may also open or migrate the store) and then a warm connect, a new
+ * guest, its disconnect, the whole table as reconcile and `status` read it
+ * (`listAttachments()`), and the last disconnect (unmounts), each with its time and the largest
+ * event-loop stall during it. bench/run.ts runs it at 0 mount points too: the floor of the same
+ * operations (the mount and unmount commands' spawns stall the loop whatever the store holds).
  */
 export async function stallWithLargeStore(context: DurableContext, mountPoints: number): Promise<Record<string, unknown>> {
-  const { store, fillMs } = await openStore(context, mountPoints);
+  const { store, fillMs } = await openStore(context, mountPoints, true);
   const driver = new context.lib.QuobyteVolumeDriver({ mountPointBase: context.mountBase, runner: context.runner, systemd: 'auto', attachments: store });
   const volume = ci(context.exportName);
+  // The floor this machine sets: the largest gap between ticks with nothing running at all.
+  const idle = await watched('idle', () => new Promise((resolve) => { setTimeout(resolve, 500); }));
   const first = await watched('first connect (mounts)', () => driver.connectVolume(volume, guest(0)));
   const operations = [
     await watched('warm connect, same guest', () => driver.connectVolume(volume, guest(0))),
     await watched('connect a new guest', () => driver.connectVolume(volume, guest(1))),
     await watched('disconnect that guest', () => driver.disconnectVolume(volume, guest(1))),
+    await watched('listAttachments (the whole table)', async () => {
+      const table = await driver.listAttachments();
+      if (table.size !== mountPoints + 1) throw new Error(`listAttachments found ${table.size} mount points, not ${mountPoints + 1}`);
+    }),
     await watched('last disconnect (unmounts)', () => driver.disconnectVolume(volume, guest(0))),
   ];
   return {
     mount_points: mountPoints,
     fill_ms: fillMs,
+    idle,
     first,
     operations,
     max_stall_ms: Math.max(...operations.map((operation) => operation.stall_ms)),

@@ -121,9 +121,9 @@ async function main(): Promise<Record<string, unknown>> {
       return { scenario, wall_ms: wall, samples_ms: samples, mounted: exports };
     }
     case 'durable':
-      return { scenario, ...(await durableConnect({ lib, runner, mountBase, exportName }, Number(values.recorded ?? 0), Number(values.iterations ?? 500), Number(values['new-guests'] ?? 100))) };
+      return { scenario, ...(await durableConnect({ lib, distUrl: DIST, runner, mountBase, exportName }, Number(values.recorded ?? 0), Number(values.iterations ?? 500), Number(values['new-guests'] ?? 100))) };
     case 'stall':
-      return { scenario, ...(await stallWithLargeStore({ lib, runner, mountBase, exportName }, Number(values['mount-points'] ?? 200_000))) };
+      return { scenario, ...(await stallWithLargeStore({ lib, distUrl: DIST, runner, mountBase, exportName }, Number(values['mount-points'] ?? 200_000))) };
     case 'start':
       return { scenario, ...(await processStart(lib, runner, Number(values.exports ?? 10), Number(values.rounds ?? 11))) };
     default:

@@ -1,13 +1,12 @@
-import { closeSync, constants, fchownSync, lstatSync, mkdirSync, openSync, opendirSync, readdirSync, renameSync, rmdirSync, unlinkSync, type Dir, type Dirent } from 'node:fs';
+import { closeSync, constants, fchownSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, unlinkSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AttachmentStoreError } from '../errors.js';
 import { decodeFileName, encodeFileName } from '../filesystem/file-name.js';
 import { inheritOwner } from '../filesystem/inherit-owner.js';
 import { FileMountLock } from '../locks/file-mount-lock.js';
 import type { AttachmentStore, AttachmentTable } from './attachment-store.js';
 import { readJsonStoreFile } from './json-store-file.js';
-import { fsyncFolder, LOCKS_FOLDER, openStoreDirectory, type StoreDirectory } from './store-directory.js';
+import { fsyncFolder, LOCKS_FOLDER, openStoreDirectory, readFolderInSlices, type StoreDirectory } from './store-directory.js';
 
 /** Options of {@link FileAttachmentStore}. */
 export interface FileAttachmentStoreOptions {
@@ -21,8 +20,6 @@ export interface FileAttachmentStoreOptions {
   fsync?: boolean;
 }
 
-/** Work done between two yields to the event loop when reading the whole store. */
-const SLICE_MS = 10;
 const CREATE_RECORD = constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW;
 
 function errno(error: unknown): string | undefined {
@@ -148,38 +145,36 @@ export class FileAttachmentStore implements AttachmentStore {
   }
 
   /**
-   * Every mount point with at least one attachment. Reads the whole folder, yielding to the
-   * event loop every 10 ms; changes made meanwhile may or may not be seen.
+   * Every mount point with at least one attachment. Reads the whole folder through
+   * {@link FileAttachmentStore.scan}; changes made meanwhile may or may not be seen.
    *
    * @throws {@link AttachmentStoreError}
    */
   async entries(): Promise<AttachmentTable> {
-    const directory = this.#open(false);
     const table = new Map<string, string[]>();
-    if (directory === undefined) return table;
-    let dir: Dir;
-    try {
-      dir = opendirSync(directory.path, { bufferSize: 256 });
-    } catch (error) {
-      throw this.#error(`Cannot read the attachment store ${directory.path}`, error);
-    }
-    try {
-      let sliceStart = performance.now();
-      for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
-        if (entry.name.startsWith('.')) continue;
-        const mountPath = decodeFileName(entry.name);
-        if (mountPath === undefined || !entry.isDirectory()) throw this.#corrupt(join(directory.path, entry.name));
-        const ids = this.#read(join(directory.path, entry.name));
-        if (ids.length > 0) table.set(mountPath, ids);
-        if (performance.now() - sliceStart > SLICE_MS) {
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
-      }
-    } finally {
-      dir.closeSync();
-    }
+    for await (const [mountPath, ids] of this.scan()) table.set(mountPath, ids);
     return table;
+  }
+
+  /**
+   * Each mount point with at least one attachment and its ids, read a few at a time and
+   * yielding to the event loop every few milliseconds, so that a store of hundreds of thousands
+   * of mount points never holds the loop up and a caller that needs no table builds none.
+   * Changes made meanwhile may or may not be seen.
+   *
+   * @throws {@link AttachmentStoreError}
+   */
+  async *scan(): AsyncGenerator<[string, string[]], void, undefined> {
+    const directory = this.#open(false);
+    if (directory === undefined) return;
+    const entries = readFolderInSlices(directory.path, (error) => this.#error(`Cannot read the attachment store ${directory.path}`, error));
+    for await (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const mountPath = decodeFileName(entry.name);
+      if (mountPath === undefined || !entry.isDirectory()) throw this.#corrupt(join(directory.path, entry.name));
+      const ids = this.#read(join(directory.path, entry.name));
+      if (ids.length > 0) yield [mountPath, ids];
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, opendirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync, type Dir, type Dirent, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AttachmentStoreError } from '../errors.js';
 import { inheritOwner, type Owner } from '../filesystem/inherit-owner.js';
 
@@ -32,6 +33,36 @@ export function fsyncFolder(path: string): void {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Work done between two yields to the event loop when reading a whole folder. */
+const SLICE_MS = 4;
+
+/**
+ * The entries of a folder, read a few at a time with synchronous calls (a local folder; no
+ * thread-pool round trip per batch), yielding to the event loop every {@link SLICE_MS} ms of
+ * work, the caller's included, so a folder of any size never holds the loop up.
+ * @throws what `wrap` makes of an error opening the folder
+ */
+export async function* readFolderInSlices(path: string, wrap: (error: unknown) => Error): AsyncGenerator<Dirent, void, undefined> {
+  let dir: Dir;
+  try {
+    dir = opendirSync(path, { bufferSize: 64 });
+  } catch (error) {
+    throw wrap(error);
+  }
+  try {
+    let sliceStart = performance.now();
+    for (let entry = dir.readSync(); entry !== null; entry = dir.readSync()) {
+      yield entry;
+      if (performance.now() - sliceStart > SLICE_MS) {
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
+    }
+  } finally {
+    dir.closeSync();
   }
 }
 

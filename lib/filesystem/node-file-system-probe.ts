@@ -248,6 +248,11 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     this.#pool?.close();
   }
 
+  /** Starts a probe child now (when none runs), to overlap its start with other work. */
+  warmUp(): void {
+    this.#pool?.warmUp();
+  }
+
   /** PIDs of the live probe children (none with `contained: false`). */
   get probeChildPids(): number[] {
     return this.#pool?.pids ?? [];

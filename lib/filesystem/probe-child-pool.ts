@@ -1,4 +1,5 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import { LineDecoder, encodeRequest, parseMessage, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
 import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
@@ -24,6 +25,14 @@ export interface ProbeChildPoolOptions {
    */
   startTimeoutMs?: number;
   /**
+   * With a child already running, another one starts only for a request that has waited this
+   * long for it: a healthy mount answers within a millisecond, so a burst of requests (`status`
+   * over many mounts) is served by the running child instead of paying a Node start for each,
+   * while a request stuck behind a hung mount still gets a child of its own.
+   * @default 25
+   */
+  spawnAfterMs?: number;
+  /**
    * The Node.js binary the children run.
    * @default process.execPath
    */
@@ -37,6 +46,8 @@ interface Job {
   reject: (error: Error) => void;
   /** A job whose child died under it (not by our hand) is tried once more on a new child. */
   retried: boolean;
+  /** When it was queued (`performance.now()`). */
+  queuedAt: number;
 }
 
 interface Child {
@@ -50,6 +61,12 @@ interface Child {
   decoder: LineDecoder;
   stderr: string;
 }
+
+/**
+ * `node:child_process`, loaded at the first spawn: it pulls in `net` and the streams, a fifth of
+ * the package's import time, and a process that never looks at a mount never needs it.
+ */
+let childProcess: typeof import('node:child_process') | undefined;
 
 /** The child's stdio sockets and the process handle, which keep the event loop alive if ref'd. */
 function handles(child: ChildProcessWithoutNullStreams): { ref(): unknown; unref(): unknown }[] {
@@ -68,6 +85,9 @@ export class ProbeChildPool {
   readonly #maxChildren: number;
   readonly #idleMs: number;
   readonly #startTimeoutMs: number;
+  readonly #spawnAfterMs: number;
+  /** Calls {@link ProbeChildPool.#pump} again when the oldest request will have waited long enough for another child. */
+  #spawnTimer: NodeJS.Timeout | undefined;
   readonly #execPath: string;
   readonly #children = new Set<Child>();
   readonly #queue: Job[] = [];
@@ -80,6 +100,7 @@ export class ProbeChildPool {
     this.#maxChildren = options.maxChildren ?? 16;
     this.#idleMs = options.idleMs ?? 10_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.#spawnAfterMs = options.spawnAfterMs ?? 25;
     this.#execPath = options.execPath ?? process.execPath;
     if (!Number.isInteger(this.#maxChildren) || this.#maxChildren < 1) throw new TypeError(`Expected maxChildren to be a positive integer, got ${this.#maxChildren}`);
   }
@@ -104,13 +125,19 @@ export class ProbeChildPool {
    */
   run(body: ProbeRequestBody, timeoutMs?: number): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ request: { ...body, id: ++this.#nextId }, timeoutMs, resolve, reject, retried: false });
+      this.#queue.push({ request: { ...body, id: ++this.#nextId }, timeoutMs, resolve, reject, retried: false, queuedAt: performance.now() });
       this.#pump();
     });
   }
 
+  /** Starts the first child now, when none runs, so that the first request does not wait for its start. */
+  warmUp(): void {
+    if (this.#children.size === 0) this.#spawn();
+  }
+
   /** Kills every child and fails the waiting requests with `ECANCELED`. */
   close(): void {
+    clearTimeout(this.#spawnTimer);
     for (const job of this.#queue.splice(0)) job.reject(probeError('ECANCELED', `probe closed before ${job.request.op} '${job.request.path}' ran`, job.request.path));
     for (const child of [...this.#children]) {
       const job = child.job;
@@ -126,11 +153,14 @@ export class ProbeChildPool {
     }
     // One child starts at a time: Node's spawn blocks this thread until the child has called
     // exec (measured 100-150 ms on a loaded host), so a burst of starts would stall the event loop.
-    let starting = [...this.#children].filter((child) => !child.ready).length;
-    while (this.#queue.length > starting && starting < 1 && this.#children.size < this.#maxChildren) {
-      this.#spawn();
-      starting += 1;
-    }
+    const starting = [...this.#children].filter((child) => !child.ready).length;
+    const oldest = this.#queue[0];
+    if (oldest === undefined || starting > 0 || this.#children.size >= this.#maxChildren) return;
+    const waitLeft = this.#children.size === 0 ? 0 : oldest.queuedAt + this.#spawnAfterMs - performance.now();
+    clearTimeout(this.#spawnTimer);
+    this.#spawnTimer = undefined;
+    if (waitLeft <= 0) this.#spawn();
+    else this.#spawnTimer = setTimeout(() => { this.#pump(); }, waitLeft);
   }
 
   #dispatch(child: Child, job: Job): void {
@@ -147,7 +177,8 @@ export class ProbeChildPool {
     const env = { ...process.env };
     // A loader or debugger meant for the parent has no business in the child.
     delete env.NODE_OPTIONS;
-    const proc = spawn(this.#execPath, ['--max-old-space-size=32', '-e', PROBE_CHILD_SCRIPT], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
+    childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+    const proc = childProcess.spawn(this.#execPath, ['--max-old-space-size=32', '-e', PROBE_CHILD_SCRIPT], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
     const child: Child = { process: proc, pid: proc.pid, ready: false, job: undefined, timer: undefined, idleTimer: undefined, decoder: new LineDecoder(), stderr: '' };
     this.#children.add(child);
     child.timer = setTimeout(() => { this.#failStart(child, probeError('ECHILD', `probe child not ready within ${this.#startTimeoutMs} ms`)); }, this.#startTimeoutMs);

@@ -142,6 +142,66 @@ describe('FileAttachmentStore', () => {
     });
   });
 
+  describe('reading the whole store', () => {
+    /** A store of `count` mount points written straight into its folder (fast), one attachment each. */
+    async function bigStore(count: number): Promise<FileAttachmentStore> {
+      const store = new FileAttachmentStore(freshFile());
+      await store.add('/b/seed', 'g/seed');
+      const folder = `${store.filePath}.d`;
+      for (let index = 0; index < count; index += 1) {
+        mkdirSync(join(folder, `%2Fb%2Fm${index}`));
+        writeFileSync(join(folder, `%2Fb%2Fm${index}`, `g%2F${index}`), '');
+      }
+      return store;
+    }
+
+    it('scan() yields what entries() holds, mount point by mount point', async () => {
+      const store = new FileAttachmentStore(freshFile());
+      await store.add('/b/one', 'g/1');
+      await store.add('/b/one', 'g/2');
+      await store.add('/b/two', 'g/3');
+      const scanned = new Map<string, string[]>();
+      for await (const [mountPath, ids] of store.scan()) scanned.set(mountPath, ids);
+      expect(scanned).to.deep.equal(new Map([['/b/one', ['g/1', 'g/2']], ['/b/two', ['g/3']]]));
+      expect(await store.entries()).to.deep.equal(scanned);
+    });
+
+    it('lets the event loop run while it reads thousands of mount points, never holding it up for long', async function () {
+      this.timeout(60_000);
+      const store = await bigStore(4_000);
+      let ticks = 0;
+      let longestGap = 0;
+      let last = performance.now();
+      const timer = setInterval(() => {
+        const now = performance.now();
+        longestGap = Math.max(longestGap, now - last);
+        last = now;
+        ticks += 1;
+      }, 1);
+      const started = performance.now();
+      const table = await store.entries();
+      const elapsed = performance.now() - started;
+      clearInterval(timer);
+      expect(table.size).to.equal(4_001);
+      expect(table.get('/b/m3999')).to.deep.equal(['g/3999']);
+      // It took long enough to need yielding, and the loop ran all along.
+      expect(ticks, `${elapsed.toFixed(0)} ms`).to.be.above(Math.min(10, elapsed / 20));
+      expect(longestGap).to.be.below(Math.max(100, elapsed / 2));
+    });
+
+    it('stops reading, and lets go of the folder, when its reader stops early', async () => {
+      const store = await bigStore(50);
+      let seen = 0;
+      for await (const entry of store.scan()) {
+        expect(entry[1]).to.have.length(1);
+        seen += 1;
+        if (seen === 3) break;
+      }
+      expect(seen).to.equal(3);
+      expect((await store.entries()).size).to.equal(51);
+    });
+  });
+
   describe('migration from the JSON file', () => {
     it('merges the JSON file into the folder on first use and renames it *.v1-migrated', async () => {
       const file = freshFile();

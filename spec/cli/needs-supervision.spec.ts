@@ -10,13 +10,16 @@ describe('needsSupervision()', () => {
     [['--version'], false],
     [['-V'], false],
     [[], false],
-    [['status'], true],
-    [['status', '--help'], true],
+    [['status'], false],
+    [['status', '--help'], false],
+    [['status', '--json', '--base', '/b'], false],
     [['connect', '--export', 'reg/vol', '--name', '--help', '--instance', 'x'], true],
     [['disconnect'], true],
     [['frobnicate'], true],
     [['--base', '/b', 'config'], true],
     [['Config'], true],
+    [['Status'], true],
+    [['--base', '/b', 'status'], true],
   ];
   for (const [argv, expected] of cases) {
     it(`${expected ? 'supervises' : 'runs in process'}: ${JSON.stringify(argv)}`, () => {

@@ -180,6 +180,39 @@ describe('ProbeChildPool', function () {
     });
   });
 
+  describe('starting more children', () => {
+    it('serves a burst of quick calls from the running child, starting no other', async () => {
+      // A long spawnAfterMs, so that a busy machine pausing the child cannot make this flaky.
+      const patient = new ProbeChildPool({ spawnAfterMs: 5_000 });
+      try {
+        await patient.run({ op: 'stat', path: tmp });
+        const first = patient.pids;
+        const answers = await Promise.all(Array.from({ length: 30 }, () => patient.run({ op: 'stat', path: tmp }, 5_000)));
+        expect(answers.every((answer) => (answer as { isDirectory: boolean }).isDirectory)).to.be.true;
+        expect(patient.pids).to.deep.equal(first);
+      } finally {
+        patient.close();
+      }
+    });
+
+    it('starts another child for a call that waited spawnAfterMs behind a hung one', async () => {
+      const patient = new ProbeChildPool({ spawnAfterMs: 100 });
+      try {
+        await patient.run({ op: 'stat', path: tmp });
+        const hung = patient.run({ op: 'read', path: fifo(), position: 0, length: 1 }, 60_000);
+        await eventually(() => patient.pids.length === 1 && patient.pids.every(blockedInOpen));
+        const started = performance.now();
+        expect(await patient.run({ op: 'stat', path: tmp }, 5_000)).to.include({ isDirectory: true });
+        expect(performance.now() - started).to.be.at.least(95);
+        expect(patient.pids).to.have.length(2);
+        patient.close();
+        expect(await code(hung)).to.equal('ECANCELED');
+      } finally {
+        patient.close();
+      }
+    });
+  });
+
   describe('a child that dies', () => {
     it('is replaced when it was idle', async () => {
       await pool.run({ op: 'stat', path: tmp });

@@ -53,14 +53,17 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     ].join('\n'),
   );
   command.action(async () => {
-    // The driver is loaded when the command runs, so that `--help` and `config` do not pay for it.
+    // The probe's first child starts (a Node start) while the driver loads; the driver is loaded
+    // when the command runs, so that `--help` and `config` do not pay for it.
+    const ownProbe = deps.probe === undefined ? new (await import('../../filesystem/node-file-system-probe.js')).NodeFileSystemProbe() : undefined;
+    ownProbe?.warmUp();
     const { openDriver, resolveStatePath } = await import('../cli-context.js');
     const options = command.opts<StatusOptions>();
     if (options.json === true && options.format !== undefined && options.format !== 'json') {
       throw new CliUsageError(`--json and --format ${options.format} contradict each other`);
     }
     const format: StatusFormat = options.json === true ? 'json' : (options.format ?? 'table');
-    const { driver, probe } = openDriver(deps, options);
+    const { driver, probe } = openDriver(ownProbe === undefined ? deps : { ...deps, probe: ownProbe }, options);
     const base = driver.mountPointBase;
     // Checked, not assumed: a mistyped base would otherwise look like a host with no mounts.
     await checkHostPaths(probe, base, resolveStatePath(options, deps.env, base));
