@@ -9,7 +9,7 @@ import { basename, dirname } from 'node:path';
 import { createDebugLog } from '../debug-log.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
-import { CommandFailedError, VolumeMountError, VolumeUnmountError } from '../errors.js';
+import { CommandFailedError, InsecureMountBaseError, VolumeMountError, VolumeUnmountError } from '../errors.js';
 import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
 import { FUSECTL_PATH } from '../filesystem/fuse-connection.js';
 import { publish, type UnmountMessage } from '../observability/channels.js';
@@ -17,6 +17,7 @@ import type { ConnectAction, DisconnectReason, MountCommands, PlanStep } from '.
 import { gateImage, type ImageExpectation } from './image-checks.js';
 import type { ImageGateResult } from '../images/image-gate.js';
 import type { FastPath } from './fast-path.js';
+import { undoMisplacedMounts } from './misplaced-mount-guard.js';
 import type { MountInspector } from './mount-inspector.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 
@@ -86,14 +87,21 @@ async function removeDirectoryQuietly(probe: FileSystemProbe, path: string): Pro
   }
 }
 
-/** The mount step: a failure is success when the share is mounted and healthy anyway (another process won). */
+/**
+ * The mount step: a failure is success when the share is mounted and healthy anyway (another
+ * process won). A mount that landed elsewhere (a link swapped in) is detached and refused.
+ */
 async function applyMount(context: ApplyContext, command: Command): Promise<PathStat | undefined> {
   const { volume, inspector, probe } = context;
   debug('Mounting volume %s at mount point %s', volume.export, volume.mountPath);
+  // The privileged helper checks its own mount; the agent could not undo one anyway.
+  const before = context.commands.managesDirectories === true ? undefined : await probe.listMounts();
   try {
     await run(context, command, 'mount');
+    if (before !== undefined) await undoMisplacedMounts(context, before);
     return undefined;
   } catch (error) {
+    if (error instanceof InsecureMountBaseError) throw error;
     const after = await inspector.inspect(volume.mountPath, { fresh: true }).catch(() => undefined);
     if (after?.state === 'healthy') {
       debug('Mount of %s failed but it is mounted and healthy: %O', volume.mountPath, error);

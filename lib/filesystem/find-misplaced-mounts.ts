@@ -12,6 +12,12 @@ function identity(entry: MountEntry): string {
   return entry.mountId === undefined ? `${entry.mountPoint}\0${entry.source}\0${entry.fsType}` : String(entry.mountId);
 }
 
+/** Mounts in `after` that were not in `before` (by mount id where the table gives one). */
+export function appearedMounts(before: readonly MountEntry[], after: readonly MountEntry[]): MountEntry[] {
+  const known = new Set(before.map(identity));
+  return after.filter((entry) => !known.has(identity(entry)));
+}
+
 /**
  * Mounts that appeared between two reads of the mount table, match `expected`, and are not at
  * its mount point: the client was given `<base>/<md5>`, and a link swapped in there sent it
@@ -22,6 +28,5 @@ function identity(entry: MountEntry): string {
  * @returns The misplaced entries, in the kernel's order; empty when all is well.
  */
 export function findMisplacedMounts(before: readonly MountEntry[], after: readonly MountEntry[], expected: ExpectedMount): MountEntry[] {
-  const known = new Set(before.map(identity));
-  return after.filter((entry) => !known.has(identity(entry)) && entry.mountPoint !== expected.mountPoint && expected.matches(entry));
+  return appearedMounts(before, after).filter((entry) => entry.mountPoint !== expected.mountPoint && expected.matches(entry));
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { findMisplacedMounts } from '../../lib/filesystem/find-misplaced-mounts.js';
+import { appearedMounts, findMisplacedMounts } from '../../lib/filesystem/find-misplaced-mounts.js';
 import type { MountEntry } from '../../lib/filesystem/file-system-probe.js';
 
 describe('findMisplacedMounts()', () => {
@@ -24,5 +24,13 @@ describe('findMisplacedMounts()', () => {
 
   it('tells mounts apart by place, source and type when there are no mount ids', () => {
     expect(findMisplacedMounts([ours('/a')], [ours('/a'), ours('/b')], expected)).to.deep.equal([ours('/b')]);
+  });
+});
+
+describe('appearedMounts()', () => {
+  const entry = (mountPoint: string, mountId: number): MountEntry => ({ mountPoint, source: 's', fsType: 't', options: [], mountId });
+
+  it('lists mounts of the second table the first lacked, by mount id', () => {
+    expect(appearedMounts([entry('/a', 1)], [entry('/a', 1), entry('/a', 2), entry('/b', 3)])).to.deep.equal([entry('/a', 2), entry('/b', 3)]);
   });
 });
