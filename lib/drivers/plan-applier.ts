@@ -9,7 +9,8 @@ import { basename, dirname } from 'node:path';
 import { createDebugLog } from '../debug-log.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
-import { CommandFailedError, InsecureMountBaseError, VolumeMountError, VolumeUnmountError } from '../errors.js';
+import { CommandFailedError, InsecureMountBaseError, VolumeMountError, VolumeUnmountError, VolumeUnresponsiveError } from '../errors.js';
+import { HELPER_EXIT } from './helper-commands.js';
 import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
 import { FUSECTL_PATH } from '../filesystem/fuse-connection.js';
 import { publish, type UnmountMessage } from '../observability/channels.js';
@@ -32,6 +33,11 @@ export function isBusy(error: unknown): boolean {
   const cause = error instanceof VolumeUnmountError ? error.cause : error;
   if ((cause as { code?: unknown } | undefined)?.code === 'EBUSY') return true;
   return cause instanceof CommandFailedError && cause.exitCode === UMOUNT_FAILURE_EXIT && EBUSY_TEXT.test(cause.stderr);
+}
+
+/** `libvirt-volume-helper` refused (exit 3), e.g. to abort a share in use. */
+function isHelperRefusal(context: ApplyContext, error: unknown): boolean {
+  return context.commands.managesDirectories === true && error instanceof CommandFailedError && error.exitCode === HELPER_EXIT.refused;
 }
 
 function isAbort(error: unknown): boolean {
@@ -137,8 +143,14 @@ async function applyCommon(context: ApplyContext, step: PlanStep): Promise<void>
     case 'run':
       fastPath.forget(volume.mountPath);
       if (step.purpose === 'abort') {
-        // Best effort: the lazy unmount that follows detaches the mount either way.
-        await run(context, step.command, 'other').catch((error: unknown) => { debug('%s failed: %O', step.purpose, error); });
+        // Best effort: the lazy unmount that follows detaches the mount either way. But the
+        // helper refuses a share in use (it sees open files an unprivileged agent cannot).
+        await run(context, step.command, 'other').catch((error: unknown) => {
+          if (isHelperRefusal(context, error)) {
+            throw new VolumeUnresponsiveError(volume.mountPath, `The mount ${volume.mountPath} did not answer in time and is in use; it was left alone: ${(error as CommandFailedError).stderr.trim().slice(0, 300)}`, { cause: error });
+          }
+          debug('%s failed: %O', step.purpose, error);
+        });
         return;
       }
       try {
@@ -261,7 +273,13 @@ export async function applyDisconnectPlan(context: ApplyContext, steps: readonly
         throw error;
       }
     } else {
-      await applyCommon(context, step);
+      try {
+        await applyCommon(context, step);
+      } catch (error) {
+        // A hung share the helper found in use stays, as the decision keeps one with files open.
+        if (error instanceof VolumeUnresponsiveError) return 'busy';
+        throw error;
+      }
     }
   }
   return reason;
