@@ -8,11 +8,12 @@ export interface ExpectedMount {
   matches: (entry: MountEntry) => boolean;
 }
 
+/** The kernel reuses a freed mount id at once: on a busy host the id alone may name another mount. */
 function identity(entry: MountEntry): string {
-  return entry.mountId === undefined ? `${entry.mountPoint}\0${entry.source}\0${entry.fsType}` : String(entry.mountId);
+  return `${entry.mountId ?? ''}\0${entry.mountPoint}\0${entry.source}\0${entry.fsType}`;
 }
 
-/** Mounts in `after` that were not in `before` (by mount id where the table gives one). */
+/** Mounts in `after` that were not in `before` (by mount id, place, source and type). */
 export function appearedMounts(before: readonly MountEntry[], after: readonly MountEntry[]): MountEntry[] {
   const known = new Set(before.map(identity));
   return after.filter((entry) => !known.has(identity(entry)));

@@ -34,3 +34,11 @@ describe('appearedMounts()', () => {
     expect(appearedMounts([entry('/a', 1)], [entry('/a', 1), entry('/a', 2), entry('/b', 3)])).to.deep.equal([entry('/a', 2), entry('/b', 3)]);
   });
 });
+
+describe('appearedMounts() on a busy host', () => {
+  it('tells a new mount from an unmounted one whose id the kernel gave it again', () => {
+    const gone: MountEntry = { mountPoint: '/run/other-session', source: 'tmpfs', fsType: 'tmpfs', options: [], mountId: 77 };
+    const ours: MountEntry = { mountPoint: '/elsewhere', source: 'quobyte@reg/v', fsType: 'fuse.quobyte', options: [], mountId: 77 };
+    expect(appearedMounts([gone], [ours])).to.deep.equal([ours]);
+  });
+});

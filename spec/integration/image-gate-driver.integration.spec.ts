@@ -6,16 +6,17 @@
  * two connects; encryption that cannot be dropped.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { patchFile, qemuImgIn } from './support/qemu-img.js';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import type { Command, CommandResult, CommandRunner, RunOptions } from '../../lib/commands/command-runner.js';
 import type { ConnectionInfo, DiskInfo } from '../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
 import { InvalidConnectionInfoError, InvalidVolumeError, UnsafeImageError } from '../../lib/errors.js';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
 import { formatDiskXml } from '../../lib/libvirt/format-disk-xml.js';
+import { RecordingRunner } from './support/recording-runner.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
 
 use(chaiAsPromised);
@@ -25,18 +26,6 @@ const GUEST_B = { uuid: '22222222-2222-4222-8222-222222222222' };
 const VIRTIO: DiskInfo = { bus: 'virtio', dev: 'vdb', type: 'disk' };
 const SECRET = '2a0a0d6c-babf-454d-b93e-9ac9957b95e0';
 const EXPORT = 'registry/images';
-
-class RecordingRunner implements CommandRunner {
-  readonly commands: Command[] = [];
-  constructor(readonly inner: CommandRunner) {}
-  async run(command: Command, options?: RunOptions): Promise<CommandResult> {
-    this.commands.push(command);
-    return this.inner.run(command, options);
-  }
-  get argv(): string[] {
-    return this.commands.map((command) => [command.file, ...command.args].join(' '));
-  }
-}
 
 function ci(name: string, data: Partial<ConnectionInfo['data']> = {}): ConnectionInfo {
   return { driver_volume_type: 'quobyte', data: { export: EXPORT, name, format: 'qcow2', ...data } };
@@ -74,18 +63,8 @@ describe('the image gate at connect (QuobyteVolumeDriver, real mounts, qemu-img 
     host.cleanUp();
   });
 
-  function qemuImg(...args: string[]): void {
-    execFileSync('qemu-img', args, { cwd: share, stdio: ['ignore', 'ignore', 'pipe'] });
-  }
-
-  function patch(name: string, offset: number, bytes: number[]): void {
-    const fd = openSync(join(share, name), 'r+');
-    try {
-      writeSync(fd, Buffer.from(bytes), 0, bytes.length, offset);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  const qemuImg = (...args: string[]): void => { qemuImgIn(share, ...args); };
+  const patch = (name: string, offset: number, bytes: number[]): void => { patchFile(join(share, name), offset, bytes); };
 
   /** The disk in a whole domain, through libvirt's parser and schema. */
   function validate(disk: string): void {

@@ -6,11 +6,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promises as fsp, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import type { Command, CommandResult, CommandRunner, RunOptions } from '../../lib/commands/command-runner.js';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../lib/drivers/quobyte-volume-driver.js';
 import { CommandTimeoutError, InvalidVolumeError, VolumeMountError } from '../../lib/errors.js';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
+import { RecordingRunner } from './support/recording-runner.js';
 import { RealHost, ensureFuseControl, isAlive, pgrep, requireRealHost } from './support/real-host.js';
 
 use(chaiAsPromised);
@@ -19,19 +19,6 @@ const GUEST_A = { uuid: '11111111-1111-4111-8111-111111111111' };
 const GUEST_B = { uuid: '22222222-2222-4222-8222-222222222222' };
 /** The kernel's FUSE attribute cache answers stat for about a second after a client stops. */
 const ATTRIBUTE_CACHE_MS = 1_500;
-
-/** Records every command the driver runs, then runs it for real. */
-class RecordingRunner implements CommandRunner {
-  readonly commands: Command[] = [];
-  constructor(readonly inner: CommandRunner) {}
-  async run(command: Command, options?: RunOptions): Promise<CommandResult> {
-    this.commands.push(command);
-    return this.inner.run(command, options);
-  }
-  get argv(): string[] {
-    return this.commands.map((command) => [command.file, ...command.args].join(' '));
-  }
-}
 
 function ci(exportName: string, name = 'volume-1'): ConnectionInfo {
   return { driver_volume_type: 'quobyte', data: { export: exportName, name } };

@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import type { Command, CommandResult, CommandRunner, RunOptions } from '../../lib/commands/command-runner.js';
+import type { CommandRunner } from '../../lib/commands/command-runner.js';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
 import { InsecureMountBaseError } from '../../lib/errors.js';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
 import { difference, mountTable } from './support/mount-table.js';
+import { RecordingRunner } from './support/recording-runner.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
 
 use(chaiAsPromised);
@@ -26,15 +27,6 @@ const GUEST = { uuid: '11111111-1111-4111-8111-111111111111' };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Rounds of connect + disconnect under attack: more in CI, fewer on a shared laptop. */
 const ROUNDS = Number(process.env.LVD_SYMLINK_ROUNDS ?? (process.env.CI === 'true' ? 40 : 15));
-
-class RecordingRunner implements CommandRunner {
-  readonly commands: Command[] = [];
-  constructor(readonly inner: CommandRunner) {}
-  async run(command: Command, options?: RunOptions): Promise<CommandResult> {
-    this.commands.push(command);
-    return this.inner.run(command, options);
-  }
-}
 
 function ci(exportName: string): ConnectionInfo {
   return { driver_volume_type: 'quobyte', data: { export: exportName, name: 'volume-1' } };

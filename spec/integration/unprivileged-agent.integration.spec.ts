@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { mountDirectoryName } from '../../lib/drivers/quobyte-export.js';
 import { difference, mountTable } from './support/mount-table.js';
-import { FIXTURE_BIN, RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { installHelper, requireSudoTools } from './support/sudo-helper.js';
 
 const WORKTREE = fileURLToPath(new URL('../../', import.meta.url));
 const AGENT = 65_534; // nobody
@@ -92,12 +93,7 @@ describe('the driver as an unprivileged agent through sudo and libvirt-volume-he
 
   before(function () {
     requireRealHost(this);
-    for (const tool of ['sudo', 'setpriv', 'visudo']) {
-      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-        if (process.env.CI === 'true') throw new Error(`${tool} is not installed`);
-        this.skip();
-      }
-    }
+    requireSudoTools(this);
     ensureFuseControl();
   });
 
@@ -105,15 +101,7 @@ describe('the driver as an unprivileged agent through sudo and libvirt-volume-he
     host = new RealHost();
     chmodSync(host.root, 0o755);
     // Root's: the helper, its configuration, the base.
-    const etc = join(host.root, 'etc');
-    mkdirSync(etc, { mode: 0o755 });
-    const config = join(etc, 'helper.json');
-    writeFileSync(config, JSON.stringify({ mountPointBase: host.mountBase, systemd: false }), { mode: 0o644 });
-    helper = join(etc, 'libvirt-volume-helper');
-    const env = `PATH=${FIXTURE_BIN}:/usr/sbin:/usr/bin:/sbin:/bin QUOBYTE_STANDIN_ROOT=${host.backing} QUOBYTE_STANDIN_STATE=${host.state}`;
-    writeFileSync(helper, `#!/bin/sh\ncd ${WORKTREE} || exit 125\nexec /usr/bin/env ${env} ${process.execPath} --import tsx lib/helper/main.ts --config ${config} "$@"\n`, { mode: 0o755 });
-    writeFileSync(sudoers, `nobody ALL=(root) NOPASSWD: ${helper}\n`, { mode: 0o440 });
-    expect(spawnSync('visudo', ['-cf', sudoers]).status).to.equal(0);
+    helper = installHelper(host, sudoers);
     // The agent's: the folder of its attachment store.
     const own = join(host.root, 'agent');
     mkdirSync(own, { mode: 0o755 });
