@@ -41,6 +41,11 @@ export class MountInspector {
     this.#probeTimeoutMs = probeTimeoutMs;
   }
 
+  /** Whether a mount-table entry is this backend's file system. */
+  isOwnMount(entry: MountEntry): boolean {
+    return this.#judge.isOwnMount(entry);
+  }
+
   /**
    * The path as the kernel writes it in the mount table. The base is resolved on every call:
    * a base re-pointed after a connect must not make a disconnect reach somewhere else.

@@ -9,7 +9,7 @@ import { basename, dirname } from 'node:path';
 import { createDebugLog } from '../debug-log.js';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import type { Command, CommandRunner } from '../commands/command-runner.js';
-import { isVolumeDriverError, VolumeMountError, VolumeUnmountError, VolumeUnresponsiveError, type CommandFailedError } from '../errors.js';
+import { isVolumeDriverError, InsecureMountBaseError, VolumeMountError, VolumeUnmountError, VolumeUnresponsiveError, type CommandFailedError } from '../errors.js';
 import { HELPER_EXIT } from './helper-commands.js';
 import type { FileSystemProbe, PathStat } from '../filesystem/file-system-probe.js';
 import { FUSECTL_PATH } from '../filesystem/fuse-connection.js';
@@ -18,6 +18,7 @@ import type { ConnectAction, DisconnectReason, MountCommands, PlanStep } from '.
 import { gateImage, type ImageExpectation } from './image-checks.js';
 import type { ImageGateResult } from '../images/image-gate.js';
 import type { FastPath } from './fast-path.js';
+import { undoMisplacedMounts } from './misplaced-mount-guard.js';
 import type { MountInspector } from './mount-inspector.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 
@@ -40,6 +41,11 @@ export function isBusy(error: unknown): boolean {
   if ((cause as { code?: unknown } | undefined)?.code === 'EBUSY') return true;
   const failure = commandFailure(cause);
   return failure?.exitCode === UMOUNT_FAILURE_EXIT && EBUSY_TEXT.test(failure.stderr);
+}
+
+/** `libvirt-volume-helper` refused (exit 3), e.g. to abort a share in use. */
+function isHelperRefusal(context: ApplyContext, error: unknown): boolean {
+  return context.commands.managesDirectories === true && isVolumeDriverError(error) && error.code === 'ERR_COMMAND_FAILED' && (error as { exitCode?: unknown }).exitCode === HELPER_EXIT.refused;
 }
 
 function isAbort(error: unknown): boolean {
@@ -95,14 +101,21 @@ async function removeDirectoryQuietly(probe: FileSystemProbe, path: string): Pro
   }
 }
 
-/** The mount step: a failure is success when the share is mounted and healthy anyway (another process won). */
+/**
+ * The mount step: a failure is success when the share is mounted and healthy anyway (another
+ * process won). A mount that landed elsewhere (a link swapped in) is detached and refused.
+ */
 async function applyMount(context: ApplyContext, command: Command): Promise<PathStat | undefined> {
   const { volume, inspector, probe } = context;
   debug('Mounting volume %s at mount point %s', volume.export, volume.mountPath);
+  // The privileged helper checks its own mount; the agent could not undo one anyway.
+  const before = context.commands.managesDirectories === true ? undefined : await probe.listMounts();
   try {
     await run(context, command, 'mount');
+    if (before !== undefined) await undoMisplacedMounts(context, before);
     return undefined;
   } catch (error) {
+    if (error instanceof InsecureMountBaseError) throw error;
     const after = await inspector.inspect(volume.mountPath, { fresh: true }).catch(() => undefined);
     if (after?.state === 'healthy') {
       debug('Mount of %s failed but it is mounted and healthy: %O', volume.mountPath, error);
@@ -139,12 +152,12 @@ async function applyCommon(context: ApplyContext, step: PlanStep): Promise<void>
     case 'run':
       fastPath.forget(volume.mountPath);
       if (step.purpose === 'abort') {
+        // Best effort: the lazy unmount that follows detaches the mount either way. But the
+        // helper refuses a share in use (it sees open files an unprivileged agent cannot).
         await run(context, step.command, 'other').catch((error: unknown) => {
-          // The helper (root) saw files open under it that the agent could not: slow is not dead.
-          if ((error as { exitCode?: unknown }).exitCode === HELPER_EXIT.refused) {
-            throw new VolumeUnresponsiveError(volume.mountPath, `The mount ${volume.mountPath} did not answer in time and the privileged helper refused to abort it (files open under it); it was left alone`, { cause: error });
+          if (isHelperRefusal(context, error)) {
+            throw new VolumeUnresponsiveError(volume.mountPath, `The mount ${volume.mountPath} did not answer in time and is in use; it was left alone: ${(error as CommandFailedError).stderr.trim().slice(0, 300)}`, { cause: error });
           }
-          // Otherwise best effort: the lazy unmount that follows detaches the mount either way.
           debug('%s failed: %O', step.purpose, error);
         });
         return;
@@ -269,7 +282,13 @@ export async function applyDisconnectPlan(context: ApplyContext, steps: readonly
         throw error;
       }
     } else {
-      await applyCommon(context, step);
+      try {
+        await applyCommon(context, step);
+      } catch (error) {
+        // A hung share the helper found in use stays, as the decision keeps one with files open.
+        if (error instanceof VolumeUnresponsiveError) return 'busy';
+        throw error;
+      }
     }
   }
   return reason;

@@ -27,7 +27,13 @@ export async function ensureMountDirectory(base: string, name: string, options: 
       throw new InsecureMountBaseError(path, `The mount directory ${path} cannot be created: ${(error as Error).message}`, { cause: error });
     }
   }
-  const entry = await lstat(path);
+  let entry: Awaited<ReturnType<typeof lstat>>;
+  try {
+    entry = await lstat(path);
+  } catch (error) {
+    // It was there a moment ago (EEXIST): someone else is changing the base right now.
+    throw new InsecureMountBaseError(path, `The mount directory ${path} changed while it was checked: ${(error as Error).message}`, { cause: error });
+  }
   const why = entry.isSymbolicLink()
     ? 'is a symbolic link'
     : !entry.isDirectory()

@@ -8,8 +8,15 @@ export interface ExpectedMount {
   matches: (entry: MountEntry) => boolean;
 }
 
+/** The kernel reuses a freed mount id at once: on a busy host the id alone may name another mount. */
 function identity(entry: MountEntry): string {
-  return entry.mountId === undefined ? `${entry.mountPoint}\0${entry.source}\0${entry.fsType}` : String(entry.mountId);
+  return `${entry.mountId ?? ''}\0${entry.mountPoint}\0${entry.source}\0${entry.fsType}`;
+}
+
+/** Mounts in `after` that were not in `before` (by mount id, place, source and type). */
+export function appearedMounts(before: readonly MountEntry[], after: readonly MountEntry[]): MountEntry[] {
+  const known = new Set(before.map(identity));
+  return after.filter((entry) => !known.has(identity(entry)));
 }
 
 /**
@@ -22,6 +29,5 @@ function identity(entry: MountEntry): string {
  * @returns The misplaced entries, in the kernel's order; empty when all is well.
  */
 export function findMisplacedMounts(before: readonly MountEntry[], after: readonly MountEntry[], expected: ExpectedMount): MountEntry[] {
-  const known = new Set(before.map(identity));
-  return after.filter((entry) => !known.has(identity(entry)) && entry.mountPoint !== expected.mountPoint && expected.matches(entry));
+  return appearedMounts(before, after).filter((entry) => entry.mountPoint !== expected.mountPoint && expected.matches(entry));
 }

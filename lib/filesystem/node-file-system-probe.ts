@@ -51,6 +51,9 @@ function statsToPathStat(stats: Stats): PathStat {
   };
 }
 
+/** How images are opened: never through a final link, never blocked by a FIFO or device. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 /** Absence, as `pathExists` means it: nothing can exist below a missing directory or a file. */
 function isAbsence(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException).code;
@@ -160,13 +163,18 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     return fsp.realpath(path);
   }
 
+  /**
+   * Up to `length` bytes at `position`. Opened with `O_RDONLY | O_NOFOLLOW | O_NONBLOCK`: a
+   * link swapped in after the caller's `lstat` fails with `ELOOP`, and a FIFO or device
+   * answers at once (empty, or `EAGAIN`) rather than blocking.
+   */
   async readBytes(path: string, position: number, length: number, options: ProbeOptions = {}): Promise<Uint8Array> {
     if (this.#pool !== undefined) {
       // Callers sharing one read each get their own bytes.
       return new Uint8Array(Buffer.from(String(await this.#contained({ op: 'read', path, position, length }, options)), 'base64'));
     }
     const bytes = await this.#guard.run(`read:${position}:${length}:${path}`, path, options, async () => {
-      const handle = await fsp.open(path, 'r');
+      const handle = await fsp.open(path, READ_FLAGS);
       try {
         const buffer = new Uint8Array(length);
         const { bytesRead } = await handle.read(buffer, 0, length, position);

@@ -39,7 +39,9 @@ function run(request) {
     case 'mkdir': fs.mkdirSync(request.path, { recursive: true }); return true;
     case 'rmdir': fs.rmdirSync(request.path); return true;
     case 'read': {
-      const fd = fs.openSync(request.path, 'r');
+      // Never through a final link, never blocked by a FIFO or a device swapped in after the
+      // caller's lstat (a hung mount still blocks: that is what the child is killed for).
+      const fd = fs.openSync(request.path, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
       try {
         const buffer = Buffer.alloc(request.length);
         const count = fs.readSync(fd, buffer, 0, request.length, request.position);

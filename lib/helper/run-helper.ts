@@ -12,14 +12,14 @@ import { HELPER_EXIT } from '../drivers/helper-commands.js';
 import { checkQuobyteExport, isQuobyteMount, mountDirectoryName, normalizeQuobyteExport, quobyteMountCommand } from '../drivers/quobyte-export.js';
 import { InsecureMountBaseError } from '../errors.js';
 import { checkMountBase } from '../filesystem/check-mount-base.js';
+import { countOpenFilesUnder } from '../filesystem/count-open-files.js';
 import { ensureMountDirectory } from '../filesystem/ensure-mount-directory.js';
 import type { MountEntry } from '../filesystem/file-system-probe.js';
 import { parseMountInfo } from '../filesystem/parse-mount-info.js';
 import { HelperConfigError, readHelperConfig, type HelperConfig } from './read-helper-config.js';
-import { countOpenFilesUnder } from '../filesystem/count-open-files.js';
 
 export const DEFAULT_HELPER_CONFIG = '/etc/libvirt-volume/helper.json';
-const USAGE = 'usage: libvirt-volume-helper [--config FILE] mount EXPORT | umount EXPORT [--lazy] | abort EXPORT [--force]';
+const USAGE = 'usage: libvirt-volume-helper [--config FILE] mount|umount|abort EXPORT [--lazy (umount)|--force (abort)]';
 const FUSE_CONNECTIONS = '/sys/fs/fuse/connections';
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
@@ -37,7 +37,6 @@ interface Act {
   mountPath: string;
   base: string;
   lazy: boolean;
-  /** `abort --force`: abort even while files are open under the mount (the guests lose their disk). */
   force: boolean;
   run: (argv: readonly string[]) => Promise<number>;
 }
@@ -92,10 +91,10 @@ async function abort(act: Act): Promise<number> {
   if (entry === undefined) return HELPER_EXIT.nothingToDo;
   const minor = /^0:(\d+)$/.exec(entry.device ?? '')?.[1];
   if (minor === undefined) throw new Refusal(`${act.mountPath} has no FUSE connection (device ${entry.device ?? 'unknown'})`);
-  // Slow is not dead: only root sees every process's open files, so the helper, not its
-  // caller, judges whether a guest still uses the mount. Read from /proc: never touches it.
+  // Only root sees every process's open files: an unprivileged caller would count a guest's
+  // qemu as nobody and abort a share in use. Slow is not dead: in use, it is left alone.
   const users = act.force ? 0 : await countOpenFilesUnder(act.mountPath);
-  if (users > 0) throw new Refusal(`${act.mountPath} is in use (files open by ${users} process(es)); not aborting without --force`);
+  if (users > 0) throw new Refusal(`${act.mountPath} is in use (files open by ${users} process(es)); not aborted (--force aborts it anyway)`);
   if (readdirSync(FUSE_CONNECTIONS).length === 0 && (await act.run(['mount', '-t', 'fusectl', 'fusectl', FUSE_CONNECTIONS])) !== 0) {
     throw new Error(`fusectl could not be mounted at ${FUSE_CONNECTIONS}`);
   }
@@ -133,14 +132,14 @@ function audit(line: string, report: (line: string) => void): void {
 }
 
 /**
- * Parses `[--config FILE] VERB EXPORT [--lazy|--force]` and acts.
+ * Parses `[--config FILE] VERB EXPORT [--lazy | --force]` and acts.
  * @returns The exit status ({@link HELPER_EXIT}); never throws.
  */
 export async function runHelper(argv: readonly string[], options: HelperOptions = {}): Promise<number> {
   const report = options.report ?? ((line: string): void => void process.stderr.write(`${line}\n`));
   const [configFile, rest] = argv[0] === '--config' ? [argv[1] ?? '', argv.slice(2)] : [DEFAULT_HELPER_CONFIG, argv];
   const [verb, given, flag, ...extra] = rest;
-  if (!isAbsolute(configFile) || (verb !== 'mount' && verb !== 'umount' && verb !== 'abort') || given === undefined || extra.length > 0 || (flag !== undefined && !(verb === 'umount' && flag === '--lazy') && !(verb === 'abort' && flag === '--force'))) {
+  if (!isAbsolute(configFile) || (verb !== 'mount' && verb !== 'umount' && verb !== 'abort') || given === undefined || extra.length > 0 || (flag !== undefined && !((verb === 'umount' && flag === '--lazy') || (verb === 'abort' && flag === '--force')))) {
     report(USAGE);
     return HELPER_EXIT.usage;
   }

@@ -9,7 +9,7 @@
  *   the repair.
  * - hung and unused: abort the FUSE connection (it frees every request stuck on it), unmount
  *   lazily (a plain umount hangs too), mount again.
- * - absent: create the directory, mount.
+ * - absent: create the directory (or check the one left behind: never a link), mount.
  * After a mount: verify the mount, then check the image.
  *
  * @module
@@ -80,9 +80,13 @@ export function decideConnect(observation: MountObservation, settings: DecisionS
       return plan('reused', [{ kind: 'nothing-to-do', why: `${mountPath} is mounted and healthy` }, { kind: 'check-image', devicePath }, ...record]);
     case 'foreign':
       return plan('mounted', [{ kind: 'refuse', error: foreignMountError(mountPath, health.entry) }]);
-    case 'absent':
-      // The privileged helper makes the directory itself.
-      return plan('mounted', [...(observation.directoryExists === true || commands.managesDirectories === true ? [] : [{ kind: 'create-directory', path: mountPath } as const]), ...mountSteps]);
+    case 'absent': {
+      // The directory is made or, when left behind, checked (no link, ours, under the base)
+      // before every mount: one planted there sends the mount anywhere. The privileged helper
+      // makes and checks it itself.
+      const directory: PlanStep = observation.directoryExists === true ? { kind: 'create-directory', path: mountPath, existing: true } : { kind: 'create-directory', path: mountPath };
+      return plan('mounted', [...(commands.managesDirectories === true ? [] : [directory]), ...mountSteps]);
+    }
     case 'stale':
       if (health.reason === 'unresponsive' && !mayRepairHung(observation, settings)) {
         const error = new VolumeUnresponsiveError(

@@ -26,7 +26,7 @@ function formatStep(step: PlanStep): string | undefined {
     case 'abort-fuse':
       return `would abort the FUSE connection ${step.minor} of ${step.mountPath} (mounting fusectl first where it is missing)`;
     case 'create-directory':
-      return `would create directory: ${step.path}`;
+      return step.existing === true ? `would check directory (no link, ours): ${step.path}` : `would create directory: ${step.path}`;
     case 'remove-directory':
       return `would remove directory: ${step.path}`;
     case 'verify-mount':

@@ -21,7 +21,8 @@ export type PlanStep =
       fallback?: Command;
     }
   | { kind: 'abort-fuse'; mountPath: string; minor: number }
-  | { kind: 'create-directory'; path: string }
+  /** Makes the mount directory, or checks the one already there (`existing`): never a link, ours, under the base. */
+  | { kind: 'create-directory'; path: string; existing?: true }
   | { kind: 'remove-directory'; path: string }
   | { kind: 'verify-mount'; mountPath: string }
   | { kind: 'check-image'; devicePath: string }

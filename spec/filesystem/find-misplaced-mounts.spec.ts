@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { findMisplacedMounts } from '../../lib/filesystem/find-misplaced-mounts.js';
+import { appearedMounts, findMisplacedMounts } from '../../lib/filesystem/find-misplaced-mounts.js';
 import type { MountEntry } from '../../lib/filesystem/file-system-probe.js';
 
 describe('findMisplacedMounts()', () => {
@@ -24,5 +24,21 @@ describe('findMisplacedMounts()', () => {
 
   it('tells mounts apart by place, source and type when there are no mount ids', () => {
     expect(findMisplacedMounts([ours('/a')], [ours('/a'), ours('/b')], expected)).to.deep.equal([ours('/b')]);
+  });
+});
+
+describe('appearedMounts()', () => {
+  const entry = (mountPoint: string, mountId: number): MountEntry => ({ mountPoint, source: 's', fsType: 't', options: [], mountId });
+
+  it('lists mounts of the second table the first lacked, by mount id', () => {
+    expect(appearedMounts([entry('/a', 1)], [entry('/a', 1), entry('/a', 2), entry('/b', 3)])).to.deep.equal([entry('/a', 2), entry('/b', 3)]);
+  });
+});
+
+describe('appearedMounts() on a busy host', () => {
+  it('tells a new mount from an unmounted one whose id the kernel gave it again', () => {
+    const gone: MountEntry = { mountPoint: '/run/other-session', source: 'tmpfs', fsType: 'tmpfs', options: [], mountId: 77 };
+    const ours: MountEntry = { mountPoint: '/elsewhere', source: 'quobyte@reg/v', fsType: 'fuse.quobyte', options: [], mountId: 77 };
+    expect(appearedMounts([gone], [ours])).to.deep.equal([ours]);
   });
 });

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
+import { InProcessGuard } from '../../lib/filesystem/in-process-guard.js';
+import { hangingNode } from '../support/hanging-node.js';
 
 use(chaiAsPromised);
 
@@ -285,12 +287,14 @@ describe('NodeFileSystemProbe', () => {
     });
   });
 
-  describe('a call that hangs (a FIFO nobody writes to stands in for a hung mount)', () => {
+  // readBytes opens with O_NONBLOCK, so a FIFO no longer blocks it; the children here run a Node
+  // in which a `*.hang` FIFO is opened blocking, as a hung mount's file would be.
+  describe('a call that hangs (a FIFO nobody writes to, opened blocking, stands in for a hung mount)', () => {
     const fifos: string[] = [];
     let contained: NodeFileSystemProbe;
 
     function fifo(): string {
-      const path = join(tmp, `fifo-${fifos.length}`);
+      const path = join(tmp, `fifo-${fifos.length}.hang`);
       execFileSync('mkfifo', [path]);
       fifos.push(path);
       return path;
@@ -318,7 +322,7 @@ describe('NodeFileSystemProbe', () => {
     }
 
     beforeEach(() => {
-      contained = new NodeFileSystemProbe();
+      contained = new NodeFileSystemProbe({ probeChildren: { execPath: hangingNode(tmp) } });
     });
 
     afterEach(() => {
@@ -355,29 +359,21 @@ describe('NodeFileSystemProbe', () => {
       for (const call of [...calls, fresh]) await expect(call).to.be.rejected.and.eventually.have.property('code', 'ECANCELED');
     });
 
-    describe('with contained: false (in this process)', () => {
-      it('times out, and a second caller is told at once rather than taking another thread', async () => {
-        const probe = new NodeFileSystemProbe({ contained: false });
-        const path = fifo();
+    // In this process nothing local blocks a non-blocking open; the guard is shown with a call
+    // that never settles, and the threads a hung FUSE mount keeps are shown for real in
+    // spec/integration/contained-probe.integration.spec.ts.
+    describe('with contained: false (in this process): InProcessGuard', () => {
+      it('times out, and a second caller is told at once rather than starting another call', async () => {
+        const guard = new InProcessGuard();
+        let calls = 0;
+        const never = (): Promise<never> => { calls += 1; return new Promise(() => undefined); };
         const started = performance.now();
-        await expect(probe.readBytes(path, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
+        await expect(guard.run('read:0:1:/x', '/x', { timeoutMs: 200 }, never)).to.be.rejected.and.eventually.have.property('code', 'ETIMEDOUT');
         expect(performance.now() - started).to.be.within(150, 2_000);
         const again = performance.now();
-        await expect(probe.readBytes(path, 0, 1, { timeoutMs: 200 })).to.be.rejected.and.eventually.include({ code: 'ETIMEDOUT', message: `ETIMEDOUT: no answer within 200 ms, read '${path}'` });
+        await expect(guard.run('read:0:1:/x', '/x', { timeoutMs: 200 }, never)).to.be.rejected.and.eventually.include({ code: 'ETIMEDOUT', message: "ETIMEDOUT: no answer within 200 ms, read '/x'" });
         expect(performance.now() - again).to.be.below(100);
-        expect(probe.probeChildPids).to.deep.equal([]);
-      });
-
-      // What containment prevents, shown so the test above would catch its loss: four timed-out
-      // calls keep libuv's four threads, and a local read waits until they are let go.
-      it('leaves a thread blocked per timed-out call: after 4, a local read waits', async () => {
-        const probe = new NodeFileSystemProbe({ contained: false });
-        const calls = Array.from({ length: 4 }, () => probe.readBytes(fifo(), 0, 1, { timeoutMs: 100 }).catch((e: unknown) => e));
-        await Promise.all(calls);
-        const stalled = localReadMs(1_000);
-        expect(await stalled).to.equal(Infinity);
-        release();
-        expect(await localReadMs(2_000)).to.be.below(500);
+        expect(calls).to.equal(1);
       });
     });
   });
@@ -458,6 +454,31 @@ describe('NodeFileSystemProbe', () => {
     it('rejects with code EISDIR for a directory', async () => {
       expect((await rejection(probe.readBytes(tmp, 0, 4))).code).to.equal('EISDIR');
     });
+
+    // O_RDONLY | O_NOFOLLOW | O_NONBLOCK: an image swapped for a link or a FIFO after the
+    // gate's lstat is never followed, and never blocks the read.
+    for (const [how, make] of [['in a probe child', () => probe], ['in this process (contained: false)', () => new NodeFileSystemProbe({ contained: false })]] as const) {
+      describe(how, () => {
+        it('never follows a final link: ELOOP, even to a valid file', async () => {
+          await symlink(join(tmp, 'image'), join(tmp, 'link'));
+          expect((await rejection(make().readBytes(join(tmp, 'link'), 0, 4, { timeoutMs: 5_000 }))).code).to.equal('ELOOP');
+        });
+
+        it('still follows links above the final component (the mount path may sit under one)', async () => {
+          await symlink(tmp, join(tmp, 'dir-link'));
+          expect([...(await make().readBytes(join(tmp, 'dir-link', 'image'), 0, 2, { timeoutMs: 5_000 }))]).to.deep.equal([0, 1]);
+        });
+
+        it('answers at once for a FIFO nobody writes to, rather than blocking', async () => {
+          const path = join(tmp, 'fifo');
+          execFileSync('mkfifo', [path]);
+          const started = performance.now();
+          // The open returns at once; a FIFO has no positions to read at.
+          expect((await rejection(make().readBytes(path, 0, 4, { timeoutMs: 5_000 }))).code).to.equal('ESPIPE');
+          expect(performance.now() - started).to.be.below(2_000);
+        });
+      });
+    }
 
     it('answers concurrent reads of the same file', async () => {
       await writeFile(join(tmp, 'img'), Uint8Array.from([1, 2, 3, 4]));

@@ -4,7 +4,7 @@
  * FUSE request the client has not read yet.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { ProbeChildPool } from '../../lib/filesystem/probe-child-pool.js';
+import { hangingNode } from '../support/hanging-node.js';
 
 use(chaiAsPromised);
 
@@ -52,10 +53,13 @@ describe('ProbeChildPool', function () {
   this.timeout(30_000);
   let tmp: string;
   let pool: ProbeChildPool;
+  /** A Node for the children in which a `*.hang` FIFO blocks (see spec/support/hanging-node.ts). */
+  let node: string;
   const fifos: string[] = [];
 
   function fifo(): string {
-    const path = join(tmp, `fifo-${fifos.length}`);
+    // Opened blocking by the children of `hangingNode` (a hung mount's stand-in).
+    const path = join(tmp, `fifo-${fifos.length}.hang`);
     execFileSync('mkfifo', [path]);
     fifos.push(path);
     return path;
@@ -71,7 +75,8 @@ describe('ProbeChildPool', function () {
 
   beforeEach(async () => {
     tmp = await realpath(await mkdtemp(join(tmpdir(), 'probe-child-pool-spec-')));
-    pool = new ProbeChildPool();
+    node = hangingNode(tmp);
+    pool = new ProbeChildPool({ execPath: node });
   });
 
   afterEach(async () => {
@@ -123,6 +128,25 @@ describe('ProbeChildPool', function () {
     expect(await pool.run({ op: 'stat', path: tmp })).to.include({ isDirectory: true });
   });
 
+  describe('read', () => {
+    it('never follows a final link (ELOOP) and never blocks on a FIFO, with the children\'s own Node', async () => {
+      const plain = new ProbeChildPool();
+      try {
+        writeFileSync(join(tmp, 'image'), 'QFI');
+        symlinkSync(join(tmp, 'image'), join(tmp, 'link'));
+        expect(await code(plain.run({ op: 'read', path: join(tmp, 'link'), position: 0, length: 3 }, 5_000))).to.equal('ELOOP');
+        const path = join(tmp, 'fifo');
+        execFileSync('mkfifo', [path]);
+        const started = performance.now();
+        // O_NONBLOCK: the open returns at once, and a FIFO has no positions to read at.
+        expect(await code(plain.run({ op: 'read', path, position: 0, length: 1 }, 5_000))).to.equal('ESPIPE');
+        expect(performance.now() - started).to.be.below(2_000);
+      } finally {
+        plain.close();
+      }
+    });
+  });
+
   describe('a call that gets no answer in time', () => {
     it('rejects with ETIMEDOUT, kills its child (reaped, no zombie) and answers the next call from a new one', async () => {
       await pool.run({ op: 'stat', path: tmp });
@@ -131,7 +155,7 @@ describe('ProbeChildPool', function () {
       const error = await failure(pool.run({ op: 'read', path: fifo(), position: 0, length: 1 }, 300));
       expect(performance.now() - started).to.be.within(280, 2_000);
       expect(error).to.include({ code: 'ETIMEDOUT' });
-      expect(error.message).to.match(/^ETIMEDOUT: no answer within 300 ms, read '.*fifo-0'$/);
+      expect(error.message).to.match(/^ETIMEDOUT: no answer within 300 ms, read '.*fifo-0\.hang'$/);
       await eventually(() => reaped(first!));
       expect(pool.killedPids).to.deep.equal([]);
       expect(await pool.run({ op: 'stat', path: tmp }, 5_000)).to.include({ isDirectory: true });
@@ -139,7 +163,7 @@ describe('ProbeChildPool', function () {
     });
 
     it('times each call from when a child takes it: a full pool is not a hung mount', async () => {
-      const small = new ProbeChildPool({ maxChildren: 1 });
+      const small = new ProbeChildPool({ maxChildren: 1, execPath: node });
       try {
         const hung = small.run({ op: 'read', path: fifo(), position: 0, length: 1 }, 400);
         const started = performance.now();
@@ -235,8 +259,8 @@ describe('ProbeChildPool', function () {
     });
 
     it('twice under a call: the call fails with ECHILD', async () => {
-      const node = fakeNode(`echo "{\\"ready\\":$$}"; read line; echo "$line" >> ${tmp}/seen; exit 1`);
-      const broken = new ProbeChildPool({ execPath: node });
+      const fake = fakeNode(`echo "{\\"ready\\":$$}"; read line; echo "$line" >> ${tmp}/seen; exit 1`);
+      const broken = new ProbeChildPool({ execPath: fake });
       try {
         const error = await failure(broken.run({ op: 'stat', path: tmp }, 5_000));
         expect(error).to.include({ code: 'ECHILD' });
@@ -276,7 +300,7 @@ describe('ProbeChildPool', function () {
   });
 
   it('lets idle children beyond the first go after idleMs', async () => {
-    const pooled = new ProbeChildPool({ idleMs: 100 });
+    const pooled = new ProbeChildPool({ idleMs: 100, execPath: node });
     try {
       const paths = [fifo(), fifo(), fifo()];
       const reads = paths.map((path) => pooled.run({ op: 'read', path, position: 0, length: 1 }, 10_000));
@@ -292,7 +316,7 @@ describe('ProbeChildPool', function () {
   });
 
   it('close() fails waiting and running calls with ECANCELED and kills the children', async () => {
-    const small = new ProbeChildPool({ maxChildren: 1 });
+    const small = new ProbeChildPool({ maxChildren: 1, execPath: node });
     const running = small.run({ op: 'read', path: fifo(), position: 0, length: 1 });
     const waiting = small.run({ op: 'stat', path: tmp });
     await eventually(() => small.pids.length === 1 && blockedInOpen(small.pids[0]!));

@@ -4,9 +4,10 @@
  * XML passing libvirt's schema (`virsh define --validate`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { patchFile, qemuImgIn } from './support/qemu-img.js';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
@@ -53,18 +54,8 @@ describe('checkImage() on images made by qemu-img', function () {
   });
 
   /** `qemu-img <args>` in the share; `-u` where a backing file must not (or cannot) be opened. */
-  function qemuImg(...args: string[]): void {
-    execFileSync('qemu-img', args, { cwd: share, stdio: ['ignore', 'ignore', 'pipe'] });
-  }
-
-  function patch(name: string, offset: number, bytes: number[]): void {
-    const fd = openSync(join(share, name), 'r+');
-    try {
-      writeSync(fd, Buffer.from(bytes), 0, bytes.length, offset);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  const qemuImg = (...args: string[]): void => { qemuImgIn(share, ...args); };
+  const patch = (name: string, offset: number, bytes: number[]): void => { patchFile(join(share, name), offset, bytes); };
 
   async function refused(name: string, why: RegExp, format: ImageFormat = 'qcow2'): Promise<UnsafeImageError> {
     const error: unknown = await checkImage(reader, join(share, name), format).catch((caught: unknown) => caught);

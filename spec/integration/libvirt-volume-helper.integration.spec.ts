@@ -4,34 +4,19 @@
  * stand-in client. Every test compares the whole mount table before and after.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { HELPER_EXIT } from '../../lib/drivers/helper-commands.js';
 import { mountDirectoryName } from '../../lib/drivers/quobyte-export.js';
-import { parseMountInfo } from '../../lib/filesystem/parse-mount-info.js';
-import { FIXTURE_BIN, RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { difference, mountTable } from './support/mount-table.js';
+import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { installHelper, requireSudoTools } from './support/sudo-helper.js';
 
-const WORKTREE = fileURLToPath(new URL('../../', import.meta.url));
 const AGENT = 65_534; // nobody
 const EXPORT = 'reg:7861/vol';
 const MD5 = mountDirectoryName(EXPORT);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The whole mount table as `mountPoint fsType source` lines, less other sessions' scratch mounts. */
-function mountTable(ownRoot: string): string[] {
-  const others = join(tmpdir(), 'lvd-');
-  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
-    .filter((entry) => !entry.mountPoint.startsWith(others) || entry.mountPoint.startsWith(`${ownRoot}/`))
-    .map((entry) => `${entry.mountPoint} ${entry.fsType} ${entry.source}`)
-    .sort();
-}
-
-function difference(after: readonly string[], before: readonly string[]): { added: string[]; removed: string[] } {
-  return { added: after.filter((line) => !before.includes(line)), removed: before.filter((line) => !after.includes(line)) };
-}
 
 /** Runs argv as the agent user, with no groups. */
 function asAgent(argv: readonly string[], timeout = 60_000): { status: number | null; stderr: string } {
@@ -51,12 +36,7 @@ describe('libvirt-volume-helper as an unprivileged agent through sudo (real moun
 
   before(function () {
     requireRealHost(this);
-    for (const tool of ['sudo', 'setpriv', 'visudo']) {
-      if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-        if (process.env.CI === 'true') throw new Error(`${tool} is not installed`);
-        this.skip();
-      }
-    }
+    requireSudoTools(this);
     ensureFuseControl();
   });
 
@@ -65,16 +45,8 @@ describe('libvirt-volume-helper as an unprivileged agent through sudo (real moun
     chmodSync(host.root, 0o755); // the agent may reach the base: its attacks must fail on the base itself
     victim = join(host.root, 'victim');
     mkdirSync(victim);
-    const etc = join(host.root, 'etc');
-    mkdirSync(etc, { mode: 0o755 });
-    const config = join(etc, 'helper.json');
-    writeFileSync(config, JSON.stringify({ mountPointBase: host.mountBase, systemd: false }), { mode: 0o644 });
-    // sudo runs one fixed root-owned path; the stand-in's environment is set here, not by the caller.
-    helper = join(etc, 'libvirt-volume-helper');
-    const env = `PATH=${FIXTURE_BIN}:/usr/sbin:/usr/bin:/sbin:/bin QUOBYTE_STANDIN_ROOT=${host.backing} QUOBYTE_STANDIN_STATE=${host.state}`;
-    writeFileSync(helper, `#!/bin/sh\ncd ${WORKTREE} || exit 125\nexec /usr/bin/env ${env} ${process.execPath} --import tsx lib/helper/main.ts --config ${config} "$@"\n`, { mode: 0o755 });
-    writeFileSync(sudoers, `nobody ALL=(root) NOPASSWD: ${helper}\n`, { mode: 0o440 });
-    expect(spawnSync('visudo', ['-cf', sudoers]).status).to.equal(0);
+    // sudo runs one fixed root-owned path; the stand-in's environment is set there, not by the caller.
+    helper = installHelper(host, sudoers);
     mountPath = join(host.mountBase, MD5);
     tableBefore = mountTable(host.root);
   });

@@ -10,8 +10,8 @@ import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../lib/drivers/quobyte-volume-driver.js';
 import { CommandTimeoutError, InvalidVolumeError, VolumeMountError } from '../../lib/errors.js';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
+import { RecordingRunner } from './support/recording-runner.js';
 import { RealHost, ensureFuseControl, isAlive, pgrep, requireRealHost } from './support/real-host.js';
-import { RecordingRunner } from './support/driver-scene.js';
 
 use(chaiAsPromised);
 

@@ -72,11 +72,12 @@ const TABLE: Record<string, Record<string, [string, string]>> = {
     'others too': [`mounted: create-directory, ${MOUNT_ONLY}`, 'in-use: remove-attachment, nothing-to-do'],
     'only others': [`mounted: create-directory, ${MOUNT_AND_RECORD}`, 'not-attached: nothing-to-do'],
   },
+  // The directory left behind is checked again before the mount (a link planted there).
   'absent, directory left': {
-    none: [`mounted: ${MOUNT_AND_RECORD}`, 'not-mounted: nothing-to-do, remove-directory'],
-    'only this one': [`mounted: ${MOUNT_ONLY}`, 'not-mounted: remove-attachment, nothing-to-do, remove-directory'],
-    'others too': [`mounted: ${MOUNT_ONLY}`, 'in-use: remove-attachment, nothing-to-do'],
-    'only others': [`mounted: ${MOUNT_AND_RECORD}`, 'not-attached: nothing-to-do'],
+    none: [`mounted: create-directory, ${MOUNT_AND_RECORD}`, 'not-mounted: nothing-to-do, remove-directory'],
+    'only this one': [`mounted: create-directory, ${MOUNT_ONLY}`, 'not-mounted: remove-attachment, nothing-to-do, remove-directory'],
+    'others too': [`mounted: create-directory, ${MOUNT_ONLY}`, 'in-use: remove-attachment, nothing-to-do'],
+    'only others': [`mounted: create-directory, ${MOUNT_AND_RECORD}`, 'not-attached: nothing-to-do'],
   },
   healthy: HEALTHY,
   // The fast path decides exactly as a full look would.

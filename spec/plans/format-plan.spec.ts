@@ -19,6 +19,7 @@ describe('format-plan', () => {
       expect(
         formatPlan([
           { kind: 'create-directory', path: '/m/a' },
+          { kind: 'create-directory', path: '/m/b', existing: true },
           { kind: 'run', purpose: 'lazy-unmount', command: { file: 'umount', args: ['-l', '/m/a'] } },
           { kind: 'remove-directory', path: '/m/a' },
           { kind: 'record-attachment', id: 'i/v', mountPath: '/m/a' },
@@ -28,6 +29,7 @@ describe('format-plan', () => {
       ).to.equal(
         [
           'would create directory: /m/a',
+          'would check directory (no link, ours): /m/b',
           'would run: umount -l /m/a',
           'would remove directory: /m/a',
           'would record attachment: i/v on /m/a',

@@ -161,10 +161,10 @@ describe('libvirt-volume connect', () => {
       expect(host.mounts).to.be.empty;
     });
 
-    it('leaves out the directory when it is already there', async () => {
+    it('checks the directory when it is already there (a link planted there is refused before the mount)', async () => {
       host.directories.add(MOUNT_PATH);
       const result = await runCaptured([...attachArgs('connect', state), '--dry-run'], onHost(host));
-      expect(result.stdout.split('\n')[0]).to.equal(`would run: ${MOUNT}`);
+      expect(result.stdout.split('\n').slice(0, 2)).to.deep.equal([`would check directory (no link, ours): ${MOUNT_PATH}`, `would run: ${MOUNT}`]);
       expectNothingDone();
     });
 
