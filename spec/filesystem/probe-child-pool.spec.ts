@@ -207,7 +207,7 @@ describe('ProbeChildPool', function () {
   describe('starting more children', () => {
     it('serves a burst of quick calls from the running child, starting no other', async () => {
       // A long spawnAfterMs, so that a busy machine pausing the child cannot make this flaky.
-      const patient = new ProbeChildPool({ spawnAfterMs: 5_000 });
+      const patient = new ProbeChildPool({ spawnAfterMs: 5_000, execPath: node });
       try {
         await patient.run({ op: 'stat', path: tmp });
         const first = patient.pids;
@@ -220,7 +220,7 @@ describe('ProbeChildPool', function () {
     });
 
     it('starts another child for a call that waited spawnAfterMs behind a hung one', async () => {
-      const patient = new ProbeChildPool({ spawnAfterMs: 100 });
+      const patient = new ProbeChildPool({ spawnAfterMs: 100, execPath: node });
       try {
         await patient.run({ op: 'stat', path: tmp });
         const hung = patient.run({ op: 'read', path: fifo(), position: 0, length: 1 }, 60_000);
