@@ -14,7 +14,7 @@ import { detectSystemd } from './detect-systemd.js';
 import { assembleDriverParts } from './driver-parts.js';
 import { joinPath, type CheckedDriverOptions, type FileSystemVolumeDriverOptions } from './driver-options.js';
 import { helperCommands } from './helper-commands.js';
-import { mountCommands } from './mount-commands.js';
+import { mountCommands, releaseCommands } from './mount-commands.js';
 import type { MountManager, MountRequest } from './mount-manager.js';
 import { reconcileMounts, type ReconcileOptions, type ReconcileReport } from './reconcile.js';
 import type { MountInspector, MountJudge } from './mount-inspector.js';
@@ -244,8 +244,7 @@ export abstract class FileSystemVolumeDriver extends VolumeDriver {
    * starts, after {@link restoreAttachments}, and after a crash.
    */
   async reconcile(options: ReconcileOptions = {}): Promise<ReconcileReport> {
-    // Reconciliation only unmounts: the mount command is never used.
-    const commandsFor = (mountPath: string): Promise<MountCommands> => Promise.resolve(mountCommands({ file: 'mount.unused', args: [] }, mountPath, false));
+    const commandsFor = (mountPath: string, entry: MountEntry): Promise<MountCommands> => Promise.resolve(releaseCommands(mountPath, entry, this.#options.privilegedHelper));
     return reconcileMounts({ base: this.mountPointBase, store: this.attachments, inspector: this.#inspector, judge: this.#judge, manager: this.#manager, commandsFor }, options);
   }
 

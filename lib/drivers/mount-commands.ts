@@ -5,7 +5,9 @@
  * @module
  */
 import type { Command } from '../commands/command-runner.js';
+import type { MountEntry } from '../filesystem/file-system-probe.js';
 import type { MountCommands } from '../plans/plan-step.js';
+import { helperCommands } from './helper-commands.js';
 
 /** The commands for one mount path. */
 export function mountCommands(mount: Command, mountPath: string, systemd: boolean): MountCommands {
@@ -16,4 +18,15 @@ export function mountCommands(mount: Command, mountPath: string, systemd: boolea
     mount: systemd ? { file: 'systemd-run', args: ['--scope', mount.file, ...mount.args] } : mount,
     unmount: (lazy) => ({ file: 'umount', args: lazy ? ['-l', mountPath] : [mountPath] }),
   };
+}
+
+/**
+ * The commands that release a mount found in the table (reconciliation only unmounts, so no
+ * mount command is needed). Through the privileged helper, the export is the entry's source
+ * (`quobyte@<export>`): the helper takes no path.
+ */
+export function releaseCommands(mountPath: string, entry: MountEntry, helper: readonly string[] | undefined): MountCommands {
+  const exportName = entry.source.replace(/^quobyte@/, '');
+  if (helper !== undefined) return { ...helperCommands(helper, exportName), managesDirectories: true };
+  return mountCommands({ file: 'mount.unused', args: [] }, mountPath, false);
 }

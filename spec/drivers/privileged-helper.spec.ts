@@ -56,4 +56,13 @@ describe('QuobyteVolumeDriver with privilegedHelper', () => {
     await driver.connectVolume(CI, GUEST, { forceRepair: true }).catch(() => undefined);
     expect(runner.argv.slice(0, 2)).to.deep.equal([`${HELPER.join(' ')} abort registry/vol --force`, `${HELPER.join(' ')} umount registry/vol --lazy`]);
   });
+
+  it('reconciles through the helper too: the export comes from the mount\'s source, never a path', async () => {
+    const host = new FakeHost();
+    const runner = new HelperRunner();
+    const driver = new QuobyteVolumeDriver({ mountPointBase: '/mnt', runner, probe: host.probe, systemd: false, privilegedHelper: HELPER });
+    host.addQuobyteMount(driver.getMountPath(CI), 'quobyte@registry/vol');
+    expect((await driver.reconcile()).unmounted).to.deep.equal([driver.getMountPath(CI)]);
+    expect(runner.argv).to.deep.equal([`${HELPER.join(' ')} umount registry/vol`]);
+  });
 });
