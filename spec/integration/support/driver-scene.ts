@@ -9,12 +9,12 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command, CommandResult, CommandRunner, RunOptions } from '../../../lib/commands/command-runner.js';
 import type { ConnectionInfo } from '../../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../../lib/drivers/quobyte-volume-driver.js';
 import { encodeFileName } from '../../../lib/filesystem/file-name.js';
 import { parseMountInfo } from '../../../lib/filesystem/parse-mount-info.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './real-host.js';
+import { RecordingRunner } from './recording-runner.js';
 
 /** The worktree: child processes run from here so `--import tsx` finds tsx. */
 export const WORKTREE = fileURLToPath(new URL('../../../', import.meta.url));
@@ -32,19 +32,7 @@ export async function eventually(check: () => boolean, ms = 15_000, what = 'cond
   }
 }
 
-/** Records every command the driver runs, then runs it for real. */
-export class RecordingRunner implements CommandRunner {
-  readonly commands: Command[] = [];
-  constructor(readonly inner: CommandRunner) {}
-  async run(command: Command, options?: RunOptions): Promise<CommandResult> {
-    this.commands.push(command);
-    return this.inner.run(command, options);
-  }
-  /** Each command as one string. */
-  get argv(): string[] {
-    return this.commands.map((command) => [command.file, ...command.args].join(' '));
-  }
-}
+export { RecordingRunner };
 
 /** Connection info for a Quobyte export and image. */
 export function ci(exportName: string, name = 'volume-1'): ConnectionInfo {
