@@ -6,14 +6,15 @@
  * through `sudo -n libvirt-volume-helper`.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { mountDirectoryName } from '../../lib/drivers/quobyte-export.js';
+import { installHelper } from './support/sudo-helper.js';
 import { GuestProcess, childPids, processState, threadCount, threadsBlockedInFuse } from './support/guest-safety.js';
-import { FIXTURE_BIN, RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
-import { WORKTREE, ci, eventually, finished, guest, makeDriver, mountLayers, sampleLocalReads, sleep, spawnTsx, writeBackingImage } from './support/driver-scene.js';
+import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { ci, eventually, finished, guest, makeDriver, mountLayers, sampleLocalReads, sleep, spawnTsx, writeBackingImage } from './support/driver-scene.js';
 
 use(chaiAsPromised);
 
@@ -137,15 +138,7 @@ describe('hung shares: every public method on 8 hung shares is contained (real m
 
     it('leaves the hung share in use alone and repairs the unused hung one through abort + umount --lazy', async () => {
       chmodSync(host.root, 0o755);
-      const etc = join(host.root, 'etc');
-      mkdirSync(etc, { mode: 0o755 });
-      const config = join(etc, 'helper.json');
-      writeFileSync(config, JSON.stringify({ mountPointBase: host.mountBase, systemd: false }), { mode: 0o644 });
-      const helper = join(etc, 'libvirt-volume-helper');
-      const env = `PATH=${FIXTURE_BIN}:/usr/sbin:/usr/bin:/sbin:/bin QUOBYTE_STANDIN_ROOT=${host.backing} QUOBYTE_STANDIN_STATE=${host.state}`;
-      writeFileSync(helper, `#!/bin/sh\ncd ${WORKTREE} || exit 125\nexec /usr/bin/env ${env} ${process.execPath} --import tsx lib/helper/main.ts --config ${config} "$@"\n`, { mode: 0o755 });
-      writeFileSync(sudoers, `nobody ALL=(root) NOPASSWD: ${helper}\n`, { mode: 0o440 });
-      expect(spawnSync('visudo', ['-cf', sudoers]).status).to.equal(0);
+      const helper = installHelper(host, sudoers);
       const agentHome = join(host.root, 'agent');
       mkdirSync(agentHome, { mode: 0o700 });
       chownSync(agentHome, NOBODY, NOBODY);
