@@ -4,7 +4,8 @@
 #   1. scripts/pack.sh builds (prepack) and packs from a scratch copy of the tree;
 #   2. the tarball's file list is checked against the allowlist: package.json, README.md,
 #      CHANGELOG.md, LICENSE, the guides docs/*.md and dist/**/*.js|*.d.ts, each dist file built
-#      from a lib/ source (no spec, test, bench, docs/api, source maps or stale build output);
+#      from a lib/ source (no spec, test, bench, docs/api, source maps or stale build output),
+#      plus the bundle's shared chunks dist/chunks/*.js;
 #   3. publint (--strict: warnings fail too) lints the tarball's package.json against its files;
 #   4. attw checks that TypeScript resolves the types of every entry point the way ESM
 #      consumers resolve them (profile esm-only: the package has no CommonJS entry, on purpose).
@@ -27,6 +28,8 @@ for file in "${files[@]}"; do
     # The guides, so the README's links work from the registry page and offline (not docs/api/).
     docs/*/*) problems+=("$file: only docs/*.md ships") ;;
     docs/*.md) ;;
+    # Code shared by the bundled entry points (scripts/bundle.mjs): esbuild names them by hash.
+    dist/chunks/*.js) ;;
     dist/*.d.ts | dist/*.js)
       # Built output only: every file must come from a source in lib/.
       source="lib/${file#dist/}"
@@ -41,7 +44,7 @@ for file in "${files[@]}"; do
   esac
 done
 
-for required in package.json README.md CHANGELOG.md LICENSE docs/operations.md docs/writing-a-driver.md dist/index.js dist/index.d.ts dist/cli/main.js; do
+for required in package.json README.md CHANGELOG.md LICENSE docs/operations.md docs/writing-a-driver.md dist/index.js dist/index.d.ts dist/cli/main.js dist/helper/main.js; do
   printf '%s\n' "${files[@]}" | grep -qxF "$required" || problems+=("$required: missing")
 done
 

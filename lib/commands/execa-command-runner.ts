@@ -106,7 +106,7 @@ export class ExecaCommandRunner implements CommandRunner {
       // search; only the first is a program that is there.
       if (errno === 'EACCES') {
         // Loaded here, on a failure, so a healthy run costs nothing more.
-        const { isProgramOnPath } = await import('../filesystem/node-file-system-probe.js');
+        const { isProgramOnPath } = await import('../filesystem/is-program-on-path.js');
         if (!(await isProgramOnPath(argv.file, this.#pathOf(options)))) throw new CommandNotFoundError(argv, { cause });
       }
       throw new CommandFailedError({ command: argv, exitCode: -1, stdout, stderr }, { cause });

@@ -30,19 +30,29 @@ export class FastPath {
 
   /** The mount validated before is still there (same device, still a healthy root). */
   async stillHealthy(mountPath: string): Promise<boolean> {
-    const fingerprint = this.#fingerprints.get(mountPath);
-    if (fingerprint === undefined) return false;
-    if (Date.now() - fingerprint.validatedAt < this.#revalidateAfterMs) {
-      try {
-        const stat = await this.#probe.stat(mountPath, { timeoutMs: this.#probeTimeoutMs });
-        // A new mount gets a new anonymous device; a vanished one shows the parent's device.
-        if (stat.dev === fingerprint.dev && stat.isDirectory && this.#judge.checkMountRoot(stat) === undefined) return true;
-      } catch {
-        // In doubt: the full check decides.
-      }
+    const dev = this.recentDevice(mountPath);
+    if (dev === undefined) return false;
+    try {
+      if (this.confirm(mountPath, await this.#probe.stat(mountPath, { timeoutMs: this.#probeTimeoutMs }))) return true;
+    } catch {
+      // In doubt: the full check decides.
     }
-    this.#fingerprints.delete(mountPath);
+    this.forget(mountPath);
     return false;
+  }
+
+  /** The device of a mount validated less than `revalidateAfterMs` ago, or `undefined` (then forgotten). */
+  recentDevice(mountPath: string): number | undefined {
+    const fingerprint = this.#fingerprints.get(mountPath);
+    if (fingerprint !== undefined && Date.now() - fingerprint.validatedAt < this.#revalidateAfterMs) return fingerprint.dev;
+    this.#fingerprints.delete(mountPath);
+    return undefined;
+  }
+
+  /** Whether a fresh `stat` of the mount's root shows the mount validated before, still healthy. */
+  confirm(mountPath: string, stat: PathStat): boolean {
+    // A new mount gets a new anonymous device; a vanished one shows the parent's device.
+    return stat.dev !== undefined && stat.dev === this.#fingerprints.get(mountPath)?.dev && stat.isDirectory && this.#judge.checkMountRoot(stat) === undefined;
   }
 
   /** Remembers a mount just found healthy. */

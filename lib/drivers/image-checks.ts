@@ -22,7 +22,7 @@ export interface ImageExpectation {
  * @throws {@link UnsafeImageError} the image may make the hypervisor open anything else
  * @throws {@link InvalidVolumeError} the image could not be looked at
  */
-export async function gateImage(probe: FileSystemProbe, volume: ResolvedVolume, expected: ImageExpectation, timeoutMs: number): Promise<ImageGateResult> {
+export async function gateImage(probe: Pick<FileSystemProbe, 'lstat' | 'readBytes'>, volume: ResolvedVolume, expected: ImageExpectation, timeoutMs: number): Promise<ImageGateResult> {
   if (probe.readBytes === undefined && expected.format === 'qcow2') {
     throw new InvalidVolumeError(volume.mountPath, `The volume ${volume.devicePath} is qcow2 and this probe cannot read its header`);
   }

@@ -18,10 +18,11 @@ import { decideDisconnect } from '../plans/decide-disconnect.js';
 import { decideRepair } from '../plans/decide-repair.js';
 import type { ConnectPlan, DisconnectPlan, MountCommands, RepairPlan } from '../plans/plan-step.js';
 import type { FastPath } from './fast-path.js';
-import { gateImage, type ImageExpectation } from './image-checks.js';
+import type { ImageExpectation } from './image-checks.js';
 import type { MountInspector } from './mount-inspector.js';
 import { observeMount } from './observe-mount.js';
 import { applyConnectPlan, applyDisconnectPlan, type ApplyContext } from './plan-applier.js';
+import { warmConnect } from './warm-connect.js';
 import { publishPlan } from './publish-plan.js';
 import type { ResolvedVolume } from './resolved-volume.js';
 import type { ConnectResult, DisconnectResult, RepairMountOptions, RepairResult, VolumeOperationOptions } from './volume-driver.js';
@@ -66,9 +67,10 @@ export class MountManager {
     const what = `connectVolume ${volume.mountPath}`;
     throwIfAborted(options.signal, what);
     const { store, fastPath, lock, probe, probeTimeoutMs } = this.#parts;
-    if ((await store.has(volume.mountPath, attachmentId)) && (await fastPath.stillHealthy(volume.mountPath))) {
-      // The image is gated at every connect, never cached: it may have been swapped.
-      this.#remember(volume.devicePath, (await gateImage(probe, volume, request.image, probeTimeoutMs)).backingChain);
+    // The image is gated at every connect, never cached: it may have been swapped.
+    const warm = (await store.has(volume.mountPath, attachmentId)) ? await warmConnect(probe, fastPath, volume, request.image, probeTimeoutMs) : undefined;
+    if (warm !== undefined) {
+      this.#remember(volume.devicePath, warm.backingChain);
       publish('reuse', () => ({ mountPath: volume.mountPath, export: volume.export }));
       return { mountPath: volume.mountPath, devicePath: volume.devicePath, action: 'reused' };
     }

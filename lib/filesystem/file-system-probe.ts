@@ -57,6 +57,19 @@ export interface ProbeOptions {
   fresh?: boolean;
 }
 
+/** One call of {@link FileSystemProbe.batch}. */
+export type ProbeCall =
+  /** `stat(2)`; with `dev`, a file on another device fails with `EXDEV` (and stops the batch). */
+  | { op: 'stat'; path: string; dev?: number }
+  | { op: 'lstat'; path: string }
+  | { op: 'read'; path: string; position: number; length: number };
+
+/**
+ * What one call of a batch gave: its value (a {@link PathStat}, or the bytes of a `read`), its
+ * error, or `undefined` when an earlier call failed and this one never ran.
+ */
+export type ProbeCallResult = { ok: PathStat | Uint8Array; error?: undefined } | { ok?: undefined; error: NodeJS.ErrnoException } | undefined;
+
 /**
  * Looks at the host. Every failure rejects with an error whose `code` is the errno name
  * (`ENOTCONN`, `ENOENT`, `ETIMEDOUT`, ...), so callers tell failures apart without reading
@@ -109,6 +122,11 @@ export interface FileSystemProbe {
    * Never blocks. Not a health check: a hung client that was idle has 0 waiting.
    */
   fuseWaiting?(minor: number): Promise<number | undefined>;
+  /**
+   * Several calls in order, in one contained round trip (the warm connect: the mount's root and
+   * the image at once). The first call that fails stops the rest. `timeoutMs` is for them all.
+   */
+  batch?(calls: readonly ProbeCall[], options?: ProbeOptions): Promise<ProbeCallResult[]>;
 }
 
 /** What {@link FileSystemProbe.abortFuseConnection} did. */

@@ -1,13 +1,14 @@
 import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './file-system-probe.js';
+import { dirname, resolve } from 'node:path';
+import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeCall, ProbeCallResult, ProbeOptions } from './file-system-probe.js';
 import { checkMountBase, type MountBaseOptions } from './check-mount-base.js';
 import { countOpenFilesUnder } from './count-open-files.js';
 import { ensureMountDirectory } from './ensure-mount-directory.js';
 import { InProcessGuard } from './in-process-guard.js';
 import { parseMountInfo } from './parse-mount-info.js';
 import { ProbeChildPool, type ProbeChildPoolOptions } from './probe-child-pool.js';
-import { toPathStat, type ProbeRequestBody } from './probe-child-protocol.js';
+import { toCallResults, toPathStat, type ProbeRequestBody } from './probe-child-protocol.js';
+import { runCallsInOrder } from './run-calls-in-order.js';
 
 /** Options for {@link NodeFileSystemProbe}. */
 export interface NodeFileSystemProbeOptions {
@@ -163,6 +164,14 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     return fsp.realpath(path);
   }
 
+  /** Several calls in one round trip to a probe child (in order, in process when not contained). */
+  async batch(calls: readonly ProbeCall[], options: ProbeOptions = {}): Promise<ProbeCallResult[]> {
+    // The children run in `/`: a relative path means what it means here.
+    const resolved = calls.map((call) => ({ ...call, path: resolve(call.path) }));
+    if (this.#pool === undefined) return runCallsInOrder(this, resolved, options);
+    return toCallResults(resolved, await this.#pool.run({ op: 'batch', calls: resolved }, options.timeoutMs));
+  }
+
   /**
    * Up to `length` bytes at `position`. Opened with `O_RDONLY | O_NOFOLLOW | O_NONBLOCK`: a
    * link swapped in after the caller's `lstat` fails with `ELOOP`, and a FIFO or device
@@ -267,7 +276,7 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   }
 
   /** Runs a call in a probe child; calls with a timeout on the same thing share one answer. */
-  #contained(body: ProbeRequestBody, options: ProbeOptions): Promise<unknown> {
+  #contained(body: Exclude<ProbeRequestBody, { op: 'batch' }>, options: ProbeOptions): Promise<unknown> {
     const pool = this.#pool as ProbeChildPool;
     // The children run in `/`: a relative path means what it means here.
     body.path = resolve(body.path);
@@ -283,18 +292,4 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     own.finally(() => { if (this.#shared.get(key) === own) this.#shared.delete(key); }).catch(() => undefined);
     return own;
   }
-}
-
-/**
- * Whether `file` names a file that is there, as a shell looks for a program: a path with a `/`
- * as it is, a bare name in each folder of `pathList` (an empty entry is the current folder). A
- * folder that cannot be searched hides what it holds, as it does from `execvp`.
- */
-export async function isProgramOnPath(file: string, pathList: string): Promise<boolean> {
-  const candidates = file.includes('/') ? [file] : pathList.split(':').map((dir) => join(dir === '' ? '.' : dir, file));
-  for (const candidate of candidates) {
-    const stats = await fsp.stat(candidate).catch(() => undefined);
-    if (stats?.isFile() === true) return true;
-  }
-  return false;
 }

@@ -1,7 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { LineDecoder, encodeRequest, parseMessage, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
+import { LineDecoder, encodeRequest, requestPath, parseMessage, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
 import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
 
 /** Options for `ProbeChildPool`. */
@@ -138,11 +138,11 @@ export class ProbeChildPool {
   /** Kills every child and fails the waiting requests with `ECANCELED`. */
   close(): void {
     clearTimeout(this.#spawnTimer);
-    for (const job of this.#queue.splice(0)) job.reject(probeError('ECANCELED', `probe closed before ${job.request.op} '${job.request.path}' ran`, job.request.path));
+    for (const job of this.#queue.splice(0)) job.reject(probeError('ECANCELED', `probe closed before ${job.request.op} '${requestPath(job.request)}' ran`, requestPath(job.request)));
     for (const child of [...this.#children]) {
       const job = child.job;
       this.#retire(child, true);
-      job?.reject(probeError('ECANCELED', `probe closed during ${job.request.op} '${job.request.path}'`, job.request.path));
+      job?.reject(probeError('ECANCELED', `probe closed during ${job.request.op} '${requestPath(job.request)}'`, requestPath(job.request)));
     }
   }
 
@@ -235,7 +235,7 @@ export class ProbeChildPool {
     if (job === undefined) return;
     child.job = undefined;
     this.#retire(child, true);
-    job.reject(probeError('ETIMEDOUT', `no answer within ${job.timeoutMs} ms, ${job.request.op} '${job.request.path}'`, job.request.path));
+    job.reject(probeError('ETIMEDOUT', `no answer within ${job.timeoutMs} ms, ${job.request.op} '${requestPath(job.request)}'`, requestPath(job.request)));
     this.#pump();
   }
 
@@ -265,7 +265,7 @@ export class ProbeChildPool {
     }
     if (job !== undefined) {
       if (job.retried) {
-        job.reject(probeError('ECHILD', `probe child died during ${job.request.op} '${job.request.path}'`, job.request.path));
+        job.reject(probeError('ECHILD', `probe child died during ${job.request.op} '${requestPath(job.request)}'`, requestPath(job.request)));
       } else {
         job.retried = true;
         this.#queue.unshift(job);

@@ -5,13 +5,18 @@
  *
  * @module
  */
-import type { PathStat } from './file-system-probe.js';
+import type { PathStat, ProbeCall, ProbeCallResult } from './file-system-probe.js';
 
-/** What a probe child can be asked to do; each is one blocking system call (or a few). */
+/**
+ * What a probe child can be asked to do; each is one blocking system call (or a few). A
+ * `batch` runs its calls in order until one fails, and answers an array: `{ ok }`, `{ error }`,
+ * or `null` for a call that did not run.
+ */
 export type ProbeRequestBody =
   | { op: 'stat' | 'lstat' | 'realpath' | 'mkdir' | 'rmdir'; path: string }
   | { op: 'access'; path: string; mode: number }
-  | { op: 'read'; path: string; position: number; length: number };
+  | { op: 'read'; path: string; position: number; length: number }
+  | { op: 'batch'; calls: ProbeCall[] };
 
 /** A request as sent, with the id its answer carries. */
 export type ProbeRequest = ProbeRequestBody & { id: number };
@@ -31,6 +36,11 @@ export type ProbeChildMessage =
   | { kind: 'ok'; id: number; value: unknown }
   | { kind: 'error'; id: number; error: WireError };
 
+/** The path a request is about, for messages: a batch's first. */
+export function requestPath(request: ProbeRequestBody): string {
+  return request.op === 'batch' ? (request.calls[0]?.path ?? '') : request.path;
+}
+
 /** One request as a line of the protocol. */
 export function encodeRequest(request: ProbeRequest): string {
   return `${JSON.stringify(request)}\n`;
@@ -38,14 +48,6 @@ export function encodeRequest(request: ProbeRequest): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optionalString(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function optionalNumber(value: unknown): number | undefined {
-  return typeof value === 'number' ? value : undefined;
 }
 
 /**
@@ -62,16 +64,7 @@ export function parseMessage(line: string): ProbeChildMessage {
   if ('ok' in value) return { kind: 'ok', id: value.id, value: value.ok };
   const error = value.error;
   if (!isRecord(error) || typeof error.message !== 'string') throw new SyntaxError(`Expected ok or error, got ${line.slice(0, 80)}`);
-  const wire: WireError = { message: error.message };
-  const code = optionalString(error.code);
-  const errno = optionalNumber(error.errno);
-  const syscall = optionalString(error.syscall);
-  const path = optionalString(error.path);
-  if (code !== undefined) wire.code = code;
-  if (errno !== undefined) wire.errno = errno;
-  if (syscall !== undefined) wire.syscall = syscall;
-  if (path !== undefined) wire.path = path;
-  return { kind: 'error', id: value.id, error: wire };
+  return { kind: 'error', id: value.id, error: { message: error.message, ...pick(error) } };
 }
 
 /** Splits a byte stream into lines; a line may arrive in several chunks. */
@@ -95,6 +88,31 @@ export function toErrnoException(wire: WireError): NodeJS.ErrnoException {
   if (wire.syscall !== undefined) error.syscall = wire.syscall;
   if (wire.path !== undefined) error.path = wire.path;
   return error;
+}
+
+/**
+ * A `batch` answer, call by call: stats checked field by field, reads decoded from base64.
+ *
+ * @throws {TypeError} When the answer is not an array of `{ ok }`, `{ error }` or `null`.
+ */
+export function toCallResults(calls: readonly ProbeCall[], value: unknown): ProbeCallResult[] {
+  if (!Array.isArray(value) || value.length > calls.length) throw new TypeError('Expected a batch answer');
+  return calls.map((call, index): ProbeCallResult => {
+    const answer: unknown = value[index];
+    if (answer === undefined || answer === null) return undefined;
+    if (!isRecord(answer)) throw new TypeError('Expected a batch answer');
+    if ('ok' in answer) return { ok: call.op === 'read' ? new Uint8Array(Buffer.from(String(answer.ok), 'base64')) : toPathStat(answer.ok) };
+    const error = answer.error;
+    if (!isRecord(error) || typeof error.message !== 'string') throw new TypeError('Expected a batch answer');
+    return { error: toErrnoException({ message: error.message, ...pick(error) }) };
+  });
+}
+
+function pick(error: Record<string, unknown>): Omit<WireError, 'message'> {
+  const wire: Omit<WireError, 'message'> = {};
+  for (const key of ['code', 'syscall', 'path'] as const) if (typeof error[key] === 'string') wire[key] = error[key];
+  if (typeof error.errno === 'number') wire.errno = error.errno;
+  return wire;
 }
 
 /** An error with an errno-style `code`, for failures of the probe itself. */

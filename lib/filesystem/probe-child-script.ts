@@ -30,8 +30,31 @@ function describe(s) {
     isFile: s.isFile(), isDirectory: s.isDirectory(), isSymbolicLink: s.isSymbolicLink() };
 }
 
+function wire(error) {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { code: e.code, message: e.message, errno: e.errno, syscall: e.syscall, path: e.path };
+}
+
+function runBatch(calls) {
+  const answers = [];
+  for (const call of calls) {
+    try {
+      if (call.op !== 'stat' && call.op !== 'lstat' && call.op !== 'read') throw Object.assign(new Error('EINVAL: not a batch call ' + String(call.op)), { code: 'EINVAL' });
+      const value = run(call);
+      // Not the device expected: the mount is gone or replaced, so what is under it is not ours.
+      if (call.dev !== undefined && value.dev !== call.dev) throw Object.assign(new Error('EXDEV: ' + call.path + ' is not on device ' + call.dev), { code: 'EXDEV', path: call.path });
+      answers.push({ ok: value });
+    } catch (error) {
+      answers.push({ error: wire(error) });
+      break;
+    }
+  }
+  return answers;
+}
+
 function run(request) {
   switch (request.op) {
+    case 'batch': return runBatch(request.calls);
     case 'stat': return describe(fs.statSync(request.path));
     case 'lstat': return describe(fs.lstatSync(request.path));
     case 'realpath': return fs.realpathSync(request.path);
@@ -64,8 +87,7 @@ function answer(line) {
   try {
     send({ id: request.id, ok: run(request) });
   } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    send({ id: request.id, error: { code: e.code, message: e.message, errno: e.errno, syscall: e.syscall, path: e.path } });
+    send({ id: request.id, error: wire(error) });
   }
 }
 

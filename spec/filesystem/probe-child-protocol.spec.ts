@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LineDecoder, encodeRequest, parseMessage, probeError, toErrnoException, toPathStat } from '../../lib/filesystem/probe-child-protocol.js';
+import { LineDecoder, encodeRequest, parseMessage, probeError, requestPath, toCallResults, toErrnoException, toPathStat } from '../../lib/filesystem/probe-child-protocol.js';
 
 describe('probe child protocol', () => {
   describe('encodeRequest()', () => {
@@ -84,6 +84,37 @@ describe('probe child protocol', () => {
       expect(() => toPathStat({ ...good, ino: '9' })).to.throw(TypeError, 'stat.ino');
       expect(() => toPathStat({ ...good, isFile: 1 })).to.throw(TypeError, 'stat.isFile');
       expect(() => toPathStat('stat')).to.throw(TypeError);
+    });
+  });
+
+  describe('toCallResults()', () => {
+    const stat = { size: 0, mode: 0o40755, uid: 0, gid: 0, dev: 41, ino: 1, isFile: false, isDirectory: true, isSymbolicLink: false };
+    const calls = [{ op: 'stat', path: '/m' }, { op: 'read', path: '/m/i', position: 0, length: 3 }, { op: 'lstat', path: '/m/j' }] as const;
+
+    it('turns each answer into a stat, bytes, an errno error or undefined (not run)', () => {
+      const results = toCallResults(calls, [{ ok: stat }, { ok: Buffer.from('QFI').toString('base64') }, null]);
+      expect(results[0]?.ok).to.deep.equal(stat);
+      expect(Buffer.from(results[1]?.ok as Uint8Array).toString()).to.equal('QFI');
+      expect(results[2]).to.equal(undefined);
+      const failed = toCallResults(calls, [{ error: { code: 'EXDEV', message: 'EXDEV: moved', path: '/m', errno: -18 } }]);
+      expect(failed[0]?.error).to.be.instanceOf(Error).and.include({ code: 'EXDEV', path: '/m', errno: -18 });
+      expect(failed.slice(1)).to.deep.equal([undefined, undefined]);
+    });
+
+    it('refuses what is not a batch answer', () => {
+      expect(() => toCallResults(calls, { ok: stat })).to.throw(TypeError);
+      expect(() => toCallResults(calls, [1])).to.throw(TypeError);
+      expect(() => toCallResults(calls, [{ error: 'no' }])).to.throw(TypeError);
+      expect(() => toCallResults(calls, [{ ok: { size: 1 } }])).to.throw(TypeError);
+      expect(() => toCallResults(calls.slice(0, 1), [null, null])).to.throw(TypeError);
+    });
+  });
+
+  describe('requestPath()', () => {
+    it("is a request's path, and a batch's first call's", () => {
+      expect(requestPath({ op: 'stat', path: '/a' })).to.equal('/a');
+      expect(requestPath({ op: 'batch', calls: [{ op: 'lstat', path: '/b' }] })).to.equal('/b');
+      expect(requestPath({ op: 'batch', calls: [] })).to.equal('');
     });
   });
 });

@@ -60,7 +60,7 @@ export class FakeHost {
   readonly #parentDev = 2049;
 
   readonly runner: CommandRunner & { run: sinon.SinonSpy<[command: Command, runOptions?: RunOptions | undefined], Promise<CommandResult>> };
-  readonly probe: Spied<Required<Omit<FileSystemProbe, 'secureMountBase' | 'createMountDirectory'>>>;
+  readonly probe: Spied<Required<Omit<FileSystemProbe, 'secureMountBase' | 'createMountDirectory' | 'batch'>>>;
 
   constructor(options: FakeHostOptions = {}) {
     this.init = options.init ?? 'init';
