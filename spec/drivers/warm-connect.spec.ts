@@ -12,7 +12,7 @@ import { qcow2 } from '../images/qcow2-fixture.js';
 use(chaiAsPromised);
 
 const volume = { export: 'registry/v', mountPath: '/mnt/m', devicePath: '/mnt/m/volume-1' };
-const judge: MountJudge = { isOwnMount: () => true, checkMountRoot: (stat) => (stat.size === 0 ? undefined : 'root-size') };
+const judge: MountJudge = { isOwnMount: () => true, checkMountRoot: (stat) => (stat.size === 0 ? undefined : 'nonzero-size') };
 const root: PathStat = { size: 0, mode: 0o40755, uid: 0, gid: 0, isFile: false, isDirectory: true, isSymbolicLink: false, dev: 41, ino: 1 };
 const file: PathStat = { size: 4096, mode: 0o100644, uid: 0, gid: 0, isFile: true, isDirectory: false, isSymbolicLink: false, dev: 41, ino: 7 };
 const raw = { format: 'raw' as const, encrypted: false };
