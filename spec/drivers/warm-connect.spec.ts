@@ -73,17 +73,18 @@ describe('warmConnect()', () => {
     } as unknown as FileSystemProbe;
     const result = await warmConnect(probe, fastPathOn(probe), volume, { format: 'qcow2', encrypted: false }, 1_000);
     expect(result?.backingChain.map((image) => image.name)).to.deep.equal(['base.qcow2']);
-    expect((probe.lstat as sinon.SinonSpy).args.map((args) => args[0])).to.deep.equal([sibling, sibling]);
+    expect((probe.lstat as sinon.SinonSpy<[string]>).args.map((args) => args[0])).to.deep.equal([sibling, sibling]);
     expect((probe.readBytes as sinon.SinonSpy).firstCall.args.slice(0, 3)).to.deep.equal([sibling, 0, QCOW2_HEADER_READ_BYTES]);
   });
 
-  for (const [what, answer] of [
+  const fallbacks: Array<[string, () => ProbeCallResult[] | Promise<ProbeCallResult[]>]> = [
     ['another device at the mount path (EXDEV)', () => [{ error: Object.assign(new Error('EXDEV'), { code: 'EXDEV' }) }, undefined]],
     ['a stale root (size not 0)', () => [{ ok: { ...root, size: 4096 } }, { ok: file }]],
     ['a batch that timed out', () => Promise.reject(Object.assign(new Error('ETIMEDOUT'), { code: 'ETIMEDOUT' }))],
-  ] as const) {
+  ];
+  for (const [what, answer] of fallbacks) {
     it(`leaves ${what} to the full, locked check, and forgets the mount`, async () => {
-      const { probe } = batchingProbe(answer as () => ProbeCallResult[]);
+      const { probe } = batchingProbe(answer);
       const fastPath = fastPathOn(probe);
       expect(await warmConnect(probe, fastPath, volume, raw, 1_000)).to.equal(undefined);
       expect(fastPath.recentDevice(volume.mountPath)).to.equal(undefined);
