@@ -25,10 +25,11 @@ export interface ProbeChildPoolOptions {
    */
   startTimeoutMs?: number;
   /**
-   * With a child already running, another one starts only for a request that has waited this
-   * long for it: a healthy mount answers within a millisecond, so a burst of requests (`status`
-   * over many mounts) is served by the running child instead of paying a Node start for each,
-   * while a request stuck behind a hung mount still gets a child of its own.
+   * With a child already running (or starting), another one starts only for a request that has
+   * waited this long while no child started or answered: a healthy mount answers within a
+   * millisecond, so a burst of requests (`status` over many mounts) is served by the running
+   * child instead of paying a Node start for each, while a request stuck behind a hung mount
+   * still gets a child of its own.
    * @default 25
    */
   spawnAfterMs?: number;
@@ -94,6 +95,8 @@ export class ProbeChildPool {
   /** Children killed on a timeout that have not exited yet (a FUSE request the client has read holds them). */
   readonly #killed = new Set<number>();
   #nextId = 0;
+  /** When a child last became ready or answered (`performance.now()`). */
+  #progressAt = 0;
 
   /** @throws {TypeError} When an option is out of range. */
   constructor(options: ProbeChildPoolOptions = {}) {
@@ -156,7 +159,9 @@ export class ProbeChildPool {
     const starting = [...this.#children].filter((child) => !child.ready).length;
     const oldest = this.#queue[0];
     if (oldest === undefined || starting > 0 || this.#children.size >= this.#maxChildren) return;
-    const waitLeft = this.#children.size === 0 ? 0 : oldest.queuedAt + this.#spawnAfterMs - performance.now();
+    // Measured from the last time a child started or answered: requests queued behind a child
+    // that is still answering (or just became ready) need no second child; one that is stuck does.
+    const waitLeft = this.#children.size === 0 ? 0 : Math.max(oldest.queuedAt, this.#progressAt) + this.#spawnAfterMs - performance.now();
     clearTimeout(this.#spawnTimer);
     this.#spawnTimer = undefined;
     if (waitLeft <= 0) this.#spawn();
@@ -203,6 +208,7 @@ export class ProbeChildPool {
         this.#lost(child);
         return;
       }
+      this.#progressAt = performance.now();
       if (message.kind === 'ready') {
         clearTimeout(child.timer);
         child.ready = true;

@@ -219,6 +219,21 @@ describe('ProbeChildPool', function () {
       }
     });
 
+    it('starts no second child for calls queued while the first one starts (slower than spawnAfterMs)', async () => {
+      // A Node that takes 400 ms to start, as on a loaded host; the calls arrive before it is ready.
+      const slow = join(tmp, 'slow-node');
+      writeFileSync(slow, `#!/bin/sh\nsleep 0.4\nexec '${process.execPath}' "$@"\n`);
+      chmodSync(slow, 0o755);
+      const patient = new ProbeChildPool({ spawnAfterMs: 25, execPath: slow });
+      try {
+        const answers = await Promise.all(Array.from({ length: 10 }, () => patient.run({ op: 'stat', path: tmp }, 5_000)));
+        expect(answers).to.have.length(10);
+        expect(patient.pids).to.have.length(1);
+      } finally {
+        patient.close();
+      }
+    });
+
     it('starts another child for a call that waited spawnAfterMs behind a hung one', async () => {
       const patient = new ProbeChildPool({ spawnAfterMs: 100, execPath: node });
       try {
