@@ -1,14 +1,16 @@
-import { constants, promises as fsp, readdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { constants, promises as fsp, readFileSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
 import type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeCall, ProbeCallResult, ProbeOptions } from './file-system-probe.js';
 import { checkMountBase, type MountBaseOptions } from './check-mount-base.js';
 import { countOpenFilesUnder } from './count-open-files.js';
+import { abortFuseConnection, readFuseWaiting } from './fuse-connection.js';
 import { ensureMountDirectory } from './ensure-mount-directory.js';
 import { InProcessGuard } from './in-process-guard.js';
 import { parseMountInfo } from './parse-mount-info.js';
 import { ProbeChildPool, type ProbeChildPoolOptions } from './probe-child-pool.js';
 import { toCallResults, toPathStat, type ProbeRequestBody } from './probe-child-protocol.js';
 import { runCallsInOrder } from './run-calls-in-order.js';
+import { shellCanRun, shellProbeProgram } from './shell-probe-program.js';
 
 /** Options for {@link NodeFileSystemProbe}. */
 export interface NodeFileSystemProbeOptions {
@@ -36,7 +38,17 @@ export interface NodeFileSystemProbeOptions {
   contained?: boolean;
   /** How many probe children, for how long; see {@link ProbeChildPoolOptions}. */
   probeChildren?: ProbeChildPoolOptions;
+  /**
+   * Make `stat`, `lstat` and `realpath` in `/bin/sh` children running coreutils (see
+   * `shell-probe-program.ts`): a child starts in a millisecond instead of a Node start, and each
+   * call costs a fork. For one-shot commands that look at a few mounts (`libvirt-volume status`).
+   * @default false
+   */
+  shellChildren?: boolean;
 }
+
+/** A shell child's call forks and execs a tool (milliseconds): it counts as stuck later than a Node child's. */
+const SHELL_SPAWN_AFTER_MS = 200;
 
 function statsToPathStat(stats: Stats): PathStat {
   return {
@@ -88,6 +100,8 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   readonly #fuseConnectionsPath: string;
   readonly #initCommPath: string;
   readonly #pool: ProbeChildPool | undefined;
+  /** The `/bin/sh` children, with `shellChildren`. */
+  readonly #shellPool: ProbeChildPool | undefined;
   readonly #guard = new InProcessGuard();
   /** Calls with a timeout still waiting for a child's answer, by operation and path. */
   readonly #shared = new Map<string, Promise<unknown>>();
@@ -98,6 +112,7 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     this.#fuseConnectionsPath = options.fuseConnectionsPath ?? '/sys/fs/fuse/connections';
     this.#initCommPath = options.initCommPath ?? '/proc/1/comm';
     this.#pool = options.contained === false ? undefined : new ProbeChildPool(options.probeChildren);
+    this.#shellPool = options.contained === false || options.shellChildren !== true ? undefined : new ProbeChildPool({ spawnAfterMs: SHELL_SPAWN_AFTER_MS, ...options.probeChildren, program: shellProbeProgram() });
   }
 
   /** Reads and parses the mount table. */
@@ -196,10 +211,6 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   }
 
   /**
-   * Aborts the FUSE connection with this minor device number: every request stuck on it fails
-   * at once with `ECONNABORTED`, which frees the threads a hung client holds.
-   */
-  /**
    * Creates the mount base where it is missing, then checks it (not a link; it and its parents
    * owned by root or this user, not writable by others) and resolves it.
    * @throws {@link InsecureMountBaseError}
@@ -222,64 +233,40 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     return countOpenFilesUnder(path);
   }
 
+  /**
+   * Aborts the FUSE connection with this minor device number: every request stuck on it fails
+   * at once with `ECONNABORTED`, which frees the threads a hung client holds.
+   */
   abortFuseConnection(minor: number): Promise<FuseAbortResult> {
-    const abortFile = `${this.#fuseConnectionsPath}/${minor}/abort`;
-    try {
-      // Synchronous on purpose: this sysfs write never blocks, and the I/O threads it would
-      // otherwise queue for may be the very ones the hung mount holds.
-      writeFileSync(abortFile, '1');
-      return Promise.resolve('aborted');
-    } catch (caught) {
-      const error = caught as NodeJS.ErrnoException;
-      if (error.code !== 'ENOENT') return Promise.reject(error);
-      // No such connection, or fusectl is not mounted at all (its directory is then empty).
-      let connections: string[] = [];
-      try {
-        connections = readdirSync(dirname(dirname(abortFile)));
-      } catch {
-        // no directory: no fusectl
-      }
-      return Promise.resolve(connections.length === 0 ? 'no-fusectl' : 'no-connection');
-    }
+    return abortFuseConnection(this.#fuseConnectionsPath, minor);
   }
 
-  /**
-   * How many requests the FUSE connection with this minor has sent to its client and not yet
-   * had answered (`fusectl`'s `waiting`), or `undefined` when there is no such connection.
-   * Never blocks. A hung client that was idle has 0 waiting until someone asks it something,
-   * so 0 does not say a `stat` would answer.
-   *
-   * @throws Rejects with the errno code when the file exists but cannot be read.
-   */
+  /** `fusectl`'s `waiting` of a connection; see {@link readFuseWaiting}. */
   fuseWaiting(minor: number): Promise<number | undefined> {
-    try {
-      return Promise.resolve(Number(readFileSync(`${this.#fuseConnectionsPath}/${minor}/waiting`, 'utf8').trim()));
-    } catch (caught) {
-      const error = caught as NodeJS.ErrnoException;
-      return error.code === 'ENOENT' ? Promise.resolve(undefined) : Promise.reject(error);
-    }
+    return readFuseWaiting(this.#fuseConnectionsPath, minor);
   }
 
   /** Kills the probe children; a later call starts a new one. Waiting calls reject with `ECANCELED`. */
   close(): void {
     this.#pool?.close();
+    this.#shellPool?.close();
   }
 
   /** Starts a probe child now (when none runs), to overlap its start with other work. */
   warmUp(): void {
-    this.#pool?.warmUp();
+    (this.#shellPool ?? this.#pool)?.warmUp();
   }
 
   /** PIDs of the live probe children (none with `contained: false`). */
   get probeChildPids(): number[] {
-    return this.#pool?.pids ?? [];
+    return [...(this.#pool?.pids ?? []), ...(this.#shellPool?.pids ?? [])];
   }
 
   /** Runs a call in a probe child; calls with a timeout on the same thing share one answer. */
   #contained(body: Exclude<ProbeRequestBody, { op: 'batch' }>, options: ProbeOptions): Promise<unknown> {
-    const pool = this.#pool as ProbeChildPool;
     // The children run in `/`: a relative path means what it means here.
     body.path = resolve(body.path);
+    const pool = this.#shellPool !== undefined && shellCanRun(body.op, body.path) ? this.#shellPool : (this.#pool as ProbeChildPool);
     const { timeoutMs } = options;
     const changes = body.op === 'mkdir' || body.op === 'rmdir';
     if (timeoutMs === undefined || changes) return pool.run(body, timeoutMs);

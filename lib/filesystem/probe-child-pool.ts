@@ -1,44 +1,10 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { LineDecoder, encodeRequest, requestPath, parseMessage, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
-import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
+import { nodeProbeProgram, type ProbeChildPoolOptions, type ProbeChildProgram } from './probe-child-program.js';
+import { LineDecoder, requestPath, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
 
-/** Options for `ProbeChildPool`. */
-export interface ProbeChildPoolOptions {
-  /**
-   * Most children at once. Further requests wait in a queue, and their time starts only when a
-   * child takes them: a full pool is never mistaken for a hung mount.
-   * @default 16
-   */
-  maxChildren?: number;
-  /**
-   * A child beyond the first that has been idle this long exits; the first stays, so the warm
-   * path never waits for a child to start.
-   * @default 10000
-   */
-  idleMs?: number;
-  /**
-   * A child that is not ready this long after its start is killed, and the requests waiting
-   * for it fail.
-   * @default 10000
-   */
-  startTimeoutMs?: number;
-  /**
-   * With a child already running (or starting), another one starts only for a request that has
-   * waited this long while no child started or answered: a healthy mount answers within a
-   * millisecond, so a burst of requests (`status` over many mounts) is served by the running
-   * child instead of paying a Node start for each, while a request stuck behind a hung mount
-   * still gets a child of its own.
-   * @default 25
-   */
-  spawnAfterMs?: number;
-  /**
-   * The Node.js binary the children run.
-   * @default process.execPath
-   */
-  execPath?: string;
-}
+export type { ProbeChildPoolOptions } from './probe-child-program.js';
 
 interface Job {
   request: ProbeRequest;
@@ -89,7 +55,7 @@ export class ProbeChildPool {
   readonly #spawnAfterMs: number;
   /** Calls {@link ProbeChildPool.#pump} again when the oldest request will have waited long enough for another child. */
   #spawnTimer: NodeJS.Timeout | undefined;
-  readonly #execPath: string;
+  readonly #program: ProbeChildProgram;
   readonly #children = new Set<Child>();
   readonly #queue: Job[] = [];
   /** Children killed on a timeout that have not exited yet (a FUSE request the client has read holds them). */
@@ -104,7 +70,7 @@ export class ProbeChildPool {
     this.#idleMs = options.idleMs ?? 10_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.#spawnAfterMs = options.spawnAfterMs ?? 25;
-    this.#execPath = options.execPath ?? process.execPath;
+    this.#program = options.program ?? nodeProbeProgram(options.execPath);
     if (!Number.isInteger(this.#maxChildren) || this.#maxChildren < 1) throw new TypeError(`Expected maxChildren to be a positive integer, got ${this.#maxChildren}`);
   }
 
@@ -171,7 +137,7 @@ export class ProbeChildPool {
   #dispatch(child: Child, job: Job): void {
     clearTimeout(child.idleTimer);
     child.job = job;
-    child.process.stdin.write(encodeRequest(job.request));
+    child.process.stdin.write(this.#program.encode(job.request));
     // The clock starts now, when the child takes the request, not when it was queued. The timer
     // keeps the process alive until the answer; a call without one needs the child's handles.
     if (job.timeoutMs !== undefined) child.timer = setTimeout(() => { this.#expire(child); }, job.timeoutMs);
@@ -179,11 +145,11 @@ export class ProbeChildPool {
   }
 
   #spawn(): void {
-    const env = { ...process.env };
+    const env = { ...(this.#program.env ?? process.env) };
     // A loader or debugger meant for the parent has no business in the child.
     delete env.NODE_OPTIONS;
     childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-    const proc = childProcess.spawn(this.#execPath, ['--max-old-space-size=32', '-e', PROBE_CHILD_SCRIPT], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = childProcess.spawn(this.#program.file, [...this.#program.args], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
     const child: Child = { process: proc, pid: proc.pid, ready: false, job: undefined, timer: undefined, idleTimer: undefined, decoder: new LineDecoder(), stderr: '' };
     this.#children.add(child);
     child.timer = setTimeout(() => { this.#failStart(child, probeError('ECHILD', `probe child not ready within ${this.#startTimeoutMs} ms`)); }, this.#startTimeoutMs);
@@ -202,7 +168,7 @@ export class ProbeChildPool {
       if (!this.#children.has(child)) return;
       let message;
       try {
-        message = parseMessage(line);
+        message = this.#program.decode(line);
       } catch {
         // Not our protocol: the child is broken. Replace it; its job is tried once more.
         this.#lost(child);

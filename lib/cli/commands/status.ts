@@ -53,10 +53,11 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     ].join('\n'),
   );
   command.action(async () => {
-    // The probe's first child starts (a Node start) while the driver loads, or earlier still
-    // when `main.ts` started it; the driver is loaded when the command runs, so that `--help`
-    // and `config` do not pay for it.
-    const ownProbe = deps.probe === undefined ? ((await import('../early-probe.js')).takeEarlyProbe() ?? new (await import('../../filesystem/node-file-system-probe.js')).NodeFileSystemProbe()) : undefined;
+    // The probe (see `early-probe.ts`) was started by `main.ts`, or starts now while the driver
+    // loads; the driver is loaded when the command runs, so that `--help` and `config` do not
+    // pay for it.
+    const early = deps.probe === undefined ? await import('../early-probe.js') : undefined;
+    const ownProbe = early === undefined ? undefined : (early.takeEarlyProbe() ?? early.statusProbe());
     ownProbe?.warmUp();
     const { openDriver, resolveStatePath } = await import('../cli-context.js');
     const options = command.opts<StatusOptions>();
