@@ -17,6 +17,11 @@ export interface ProbeChildProgram {
   args: readonly string[];
   /** Environment variables for it (the parent's when absent, without `NODE_OPTIONS`). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * It runs calls in processes of its own: it is started in a process group of its own, and a
+   * timeout kills the whole group, so that nothing it started is left waiting on a hung mount.
+   */
+  ownGroup?: boolean;
   /** A request as the line the program reads (with its newline). */
   encode(request: ProbeRequest): string;
   /**

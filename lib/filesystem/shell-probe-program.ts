@@ -46,7 +46,7 @@ const S_IFMT = 0o170000;
 
 /** The shell probe program. */
 export function shellProbeProgram(): ProbeChildProgram {
-  return { file: '/bin/sh', args: ['-c', SCRIPT], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' }, encode, decode };
+  return { file: '/bin/sh', args: ['-c', SCRIPT], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' }, ownGroup: true, encode, decode };
 }
 
 /** Whether this program can carry a request: one of its operations, on a path that fits one line. */

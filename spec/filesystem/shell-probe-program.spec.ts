@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm, stat as fsStat, lstat as fsLstat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -54,7 +55,9 @@ describe('shell probe children (NodeFileSystemProbe with shellChildren)', () => 
     // A `stat` that never answers, first on PATH, stands in for one stuck on a hung mount.
     const bin = join(tmp, 'bin');
     mkdirSync(bin);
-    writeFileSync(join(bin, 'stat'), '#!/bin/sh\ncase "$*" in *hang*) exec sleep 60 ;; esac\nexec /usr/bin/stat "$@"\n', { mode: 0o755 });
+    // A sleep of its own length, to find it among the host's processes.
+    const marker = `sleep 60.${String(process.pid).padStart(7, '0')}`;
+    writeFileSync(join(bin, 'stat'), `#!/bin/sh\ncase "$*" in *hang*) exec ${marker} ;; esac\nexec /usr/bin/stat "$@"\n`, { mode: 0o755 });
     const path = process.env.PATH;
     process.env.PATH = `${bin}:${path ?? ''}`;
     let stuck: NodeFileSystemProbe | undefined;
@@ -67,6 +70,10 @@ describe('shell probe children (NodeFileSystemProbe with shellChildren)', () => 
       expect(performance.now() - started).to.be.below(5_000);
       expect(await stuck.stat(tmp, { timeoutMs: 10_000 })).to.include({ isDirectory: true });
       expect(stuck.probeChildPids).to.have.length(1).and.not.include(first);
+      // The stuck `stat` went with its shell: nothing is left waiting.
+      const left = (): boolean => spawnSync('pgrep', ['-f', marker]).status === 0;
+      for (let tries = 0; tries < 50 && left(); tries += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(left(), 'a stuck stat was left behind').to.equal(false);
     } finally {
       stuck?.close();
       process.env.PATH = path;
