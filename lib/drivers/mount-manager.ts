@@ -85,14 +85,14 @@ export class MountManager {
         throwIfAborted(options.signal, what);
         await this.#parts.secureBase?.(this.#parts.base);
         const started = performance.now();
-        const { plan, peeled } = await settleStack((hints) => this.planConnect(request, options, true, hints), (peel) => this.#peel(request, peel, options.signal));
+        const { plan, peeled, staleReason = plan.staleReason } = await settleStack((hints) => this.planConnect(request, options, true, hints), (peel) => this.#peel(request, peel, options.signal));
         publishPlan(plan, request, this.#parts.probeTimeoutMs);
         const applied = await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, plan.action);
         const { action, image } = peeled > 0 ? { ...applied, action: 'repaired' as const } : applied;
         if (action === 'reused') publish('reuse', () => ({ mountPath: volume.mountPath, export: volume.export }));
         else publish('mount', () => ({ mountPath: volume.mountPath, export: volume.export, durationMs: performance.now() - started }));
         this.#remember(volume.devicePath, image?.backingChain ?? []);
-        return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
+        return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(staleReason === undefined ? {} : { staleReason }) };
       },
       options.signal === undefined ? {} : { signal: options.signal },
     );
@@ -126,11 +126,11 @@ export class MountManager {
       async () => {
         await this.#parts.secureBase?.(this.#parts.base);
         const started = performance.now();
-        const { plan, peeled } = await settleStack((hints) => this.planRepair(request, options, hints), (peel) => this.#peel(request, peel, options.signal));
+        const { plan, peeled, staleReason = plan.staleReason } = await settleStack((hints) => this.planRepair(request, options, hints), (peel) => this.#peel(request, peel, options.signal));
         publishPlan(plan, request, this.#parts.probeTimeoutMs);
         await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, 'repaired');
         if (plan.outcome === 'repaired') publish('mount', () => ({ mountPath, export: exportName, durationMs: performance.now() - started }));
-        return { mountPath, outcome: peeled > 0 ? 'repaired' : plan.outcome, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
+        return { mountPath, outcome: peeled > 0 ? 'repaired' : plan.outcome, ...(staleReason === undefined ? {} : { staleReason }) };
       },
       options.signal === undefined ? {} : { signal: options.signal },
     );

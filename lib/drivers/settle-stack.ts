@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { InvalidVolumeError } from '../errors.js';
+import { InvalidVolumeError, type StaleReason } from '../errors.js';
 import { looksAgain } from '../plans/decide-stack.js';
 import type { MountObservation } from '../plans/observation.js';
 import type { Plan } from '../plans/plan-step.js';
@@ -24,6 +24,8 @@ export type PeelOutcome = 'peeled' | 'busy';
 export interface SettledPlan<P extends Plan> {
   plan: P;
   peeled: number;
+  /** Why the first removed layer was replaced, when it was stale (the result's `staleReason`). */
+  staleReason?: StaleReason;
 }
 
 /**
@@ -38,13 +40,18 @@ export interface SettledPlan<P extends Plan> {
  */
 export async function settleStack<P extends Plan>(decide: (hints: StackHints) => Promise<P>, peel: (plan: P) => Promise<PeelOutcome>): Promise<SettledPlan<P>> {
   let hints: StackHints = {};
+  let staleReason: StaleReason | undefined;
   for (let peeled = 0; ; ) {
     const plan = await decide(hints);
-    if (!looksAgain(plan)) return { plan, peeled };
+    if (!looksAgain(plan)) return { plan, peeled, ...(staleReason === undefined ? {} : { staleReason }) };
     if (peeled >= MAX_PEELED_LAYERS || hints.topLayerBusy === true) {
       throw new InvalidVolumeError(plan.mountPath, `The mount ${plan.mountPath} still has mounts stacked after ${peeled} were removed; it was left as it is`);
     }
-    if ((await peel(plan)) === 'busy') hints = { topLayerBusy: true };
-    else peeled += 1;
+    if ((await peel(plan)) === 'busy') {
+      hints = { topLayerBusy: true };
+    } else {
+      peeled += 1;
+      staleReason ??= plan.operation === 'disconnect' ? undefined : plan.staleReason;
+    }
   }
 }
