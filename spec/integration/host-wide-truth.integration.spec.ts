@@ -7,7 +7,7 @@
  * `before`), one process per command, so it does its full rounds as the agents do.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FileAttachmentStore } from '../../lib/attachments/file-attachment-store.js';
@@ -23,9 +23,11 @@ const ROUNDS = Number(process.env.LVD_HOST_WIDE_ROUNDS ?? 200);
  * Operators running the CLI at once, sharing the CLI's rounds: each command is three Node
  * start-ups (the supervisor, its child, a probe child), ~1-2 s on a loaded 2-core host.
  */
-const CLI_STREAMS = Number(process.env.LVD_HOST_WIDE_CLI_STREAMS ?? 2);
+const CLI_STREAMS = Number(process.env.LVD_HOST_WIDE_CLI_STREAMS ?? 3);
 /** A safety net, not a budget: a CLI slower than this fails the test rather than doing fewer rounds. */
-const CLI_DEADLINE_MS = Number(process.env.LVD_HOST_WIDE_CLI_MS ?? 150_000);
+const CLI_DEADLINE_MS = Number(process.env.LVD_HOST_WIDE_CLI_MS ?? 200_000);
+/** The agents' pause between rounds once past ROUNDS: they go on until the CLI is done. */
+const AGENT_PAUSE_MS = 200;
 /** The CLI as a package installs it. */
 const CLI = join(WORKTREE, 'dist', 'cli', 'main.js');
 
@@ -62,7 +64,7 @@ function sampler(base: string, mountPaths: string[]): { stop: () => Promise<{ sa
 }
 
 describe('host-wide truth: two agents and the CLI on one base (real mounts)', function () {
-  this.timeout(240_000);
+  this.timeout(300_000);
   const currentHost = useRealHost((host) => { for (const name of EXPORTS) writeBackingImage(host, name); });
   before(function () {
     this.timeout(120_000);
@@ -79,8 +81,11 @@ describe('host-wide truth: two agents and the CLI on one base (real mounts)', fu
     const mountPaths = EXPORTS.map((name) => join(host.mountBase, mountDirectoryName(name)));
     const env = { ...host.env };
     const watch = sampler(host.mountBase, mountPaths);
+    // The agents do at least ROUNDS rounds, and go on (paced) until the CLI is done, so every
+    // CLI command meets them.
+    const stopFile = join(host.root, 'cli-done');
     const agents = [1, 2].map((p) =>
-      finished(spawnTsx('spec/integration/support/processes/rounds-agent.ts', [JSON.stringify({ base: host.mountBase, exports: EXPORTS, guests: [p * 100 + 1, p * 100 + 2], rounds: ROUNDS, seed: p })], env)),
+      finished(spawnTsx('spec/integration/support/processes/rounds-agent.ts', [JSON.stringify({ base: host.mountBase, exports: EXPORTS, guests: [p * 100 + 1, p * 100 + 2], rounds: ROUNDS, seed: p, stopFile, pauseMs: AGENT_PAUSE_MS })], env)),
     );
     // The CLI, one process per command, with its default store (no --state): ROUNDS commands in
     // all, from CLI_STREAMS operators at once, each on its own guests (all counted as process 3).
@@ -117,8 +122,9 @@ describe('host-wide truth: two agents and the CLI on one base (real mounts)', fu
       failures: streams.flatMap((one) => one.failures),
       ms: performance.now() - cliStarted,
     }));
-    const results = await Promise.all(agents);
     const cliResult = await cli;
+    writeFileSync(stopFile, '');
+    const results = await Promise.all(agents);
     const { samples, shared, violations } = await watch.stop();
     const wallMs = performance.now() - cliStarted;
     const summaries = results.map((result) =>
