@@ -117,7 +117,7 @@ describe('host-wide truth: two agents and the CLI on one base (real mounts)', fu
       return { rounds: done, failures };
     };
     const cliStarted = performance.now();
-    const cli = Promise.all(Array.from({ length: CLI_STREAMS }, (_, stream) => cliStream(stream, Math.ceil(ROUNDS / CLI_STREAMS)))).then((streams) => ({
+    const cli = Promise.all(Array.from({ length: CLI_STREAMS }, (_, stream) => cliStream(stream, Math.floor((ROUNDS + stream) / CLI_STREAMS)))).then((streams) => ({
       rounds: streams.reduce((sum, one) => sum + one.rounds, 0),
       failures: streams.flatMap((one) => one.failures),
       ms: performance.now() - cliStarted,
