@@ -1,6 +1,6 @@
 /**
  * The commands one export is mounted and unmounted with: the backend's own mount command,
- * wrapped in `systemd-run --scope` where systemd runs, and `umount`.
+ * wrapped in `systemd-run --scope` where systemd runs, and `umount --no-canonicalize`.
  *
  * @module
  */
@@ -16,7 +16,9 @@ export function mountCommands(mount: Command, mountPath: string, systemd: boolea
   // scope of its own keeps it alive. No `--user` (Nova bug 1756823).
   return {
     mount: systemd ? { file: 'systemd-run', args: ['--scope', mount.file, ...mount.args] } : mount,
-    unmount: (lazy) => ({ file: 'umount', args: lazy ? ['-l', mountPath] : [mountPath] }),
+    // --no-canonicalize: the path is used as it is, never resolved through a link swapped in
+    // (as the privileged helper does): `umount` would otherwise unmount wherever it leads.
+    unmount: (lazy) => ({ file: 'umount', args: lazy ? ['-l', '--no-canonicalize', mountPath] : ['--no-canonicalize', mountPath] }),
   };
 }
 

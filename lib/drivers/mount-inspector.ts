@@ -56,10 +56,14 @@ export class MountInspector {
     return joinPath(base, mountPath.slice(this.#base.length).replace(/^\/+/, ''));
   }
 
-  /** The mount table's top entry for a path (the last one: the mount a lookup reaches). */
-  async entryAt(mountPath: string): Promise<{ entry: MountEntry | undefined; entries: MountEntry[] }> {
+  /**
+   * The mount table's top entry for a path (the last one: the mount a lookup reaches), and how
+   * many of this backend's mounts are stacked there.
+   */
+  async entryAt(mountPath: string): Promise<{ entry: MountEntry | undefined; entries: MountEntry[]; layers: number }> {
     const [canonical, entries] = await Promise.all([this.canonicalMountPath(mountPath), this.#probe.listMounts()]);
-    return { entry: entries.findLast((candidate) => candidate.mountPoint === canonical), entries };
+    const here = entries.filter((candidate) => candidate.mountPoint === canonical);
+    return { entry: here.at(-1), entries, layers: here.filter((candidate) => this.#judge.isOwnMount(candidate)).length };
   }
 
   /**
@@ -71,11 +75,16 @@ export class MountInspector {
     return (await this.inspectWithTable(mountPath, options)).health;
   }
 
-  /** {@link inspect}, with the mount table it read (for `fusectl` and stacked mounts). */
-  async inspectWithTable(mountPath: string, options: { fresh?: boolean } = {}): Promise<{ health: MountHealth; entries: MountEntry[] }> {
-    const { entry, entries } = await this.entryAt(mountPath);
-    if (entry === undefined) return { health: { state: 'absent' }, entries };
-    if (!this.#judge.isOwnMount(entry)) return { health: { state: 'foreign', entry }, entries };
+  /** {@link inspect}, with the mount table it read (for `fusectl`) and how many of our mounts are stacked at the path. */
+  async inspectWithTable(mountPath: string, options: { fresh?: boolean } = {}): Promise<{ health: MountHealth; entries: MountEntry[]; layers: number }> {
+    const { entry, entries, layers } = await this.entryAt(mountPath);
+    return { health: await this.#judgeEntry(mountPath, entry, options), entries, layers };
+  }
+
+  /** Healthy, stale, foreign or absent, from the top entry at the path. */
+  async #judgeEntry(mountPath: string, entry: MountEntry | undefined, options: { fresh?: boolean }): Promise<MountHealth> {
+    if (entry === undefined) return { state: 'absent' };
+    if (!this.#judge.isOwnMount(entry)) return { state: 'foreign', entry };
     let stat: PathStat;
     try {
       stat = await this.#probe.stat(mountPath, { timeoutMs: this.#probeTimeoutMs, ...(options.fresh === true ? { fresh: true } : {}) });
@@ -84,12 +93,12 @@ export class MountInspector {
       if (reason === undefined) {
         throw new InvalidVolumeError(mountPath, `The mount ${mountPath} could not be checked: ${(error as Error).message}`, { cause: error });
       }
-      return { health: { state: 'stale', entry, reason, error: new StaleVolumeMountError(mountPath, reason, { cause: error }) }, entries };
+      return { state: 'stale', entry, reason, error: new StaleVolumeMountError(mountPath, reason, { cause: error }) };
     }
     const reason = this.#judge.checkMountRoot(stat);
     if (reason !== undefined) {
-      return { health: { state: 'stale', entry, reason, error: new StaleVolumeMountError(mountPath, reason) }, entries };
+      return { state: 'stale', entry, reason, error: new StaleVolumeMountError(mountPath, reason) };
     }
-    return { health: { state: 'healthy', entry, stat }, entries };
+    return { state: 'healthy', entry, stat };
   }
 }

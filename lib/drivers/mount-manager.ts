@@ -16,15 +16,17 @@ import { publish } from '../observability/channels.js';
 import { decideConnect } from '../plans/decide-connect.js';
 import { decideDisconnect } from '../plans/decide-disconnect.js';
 import { decideRepair } from '../plans/decide-repair.js';
-import type { ConnectPlan, DisconnectPlan, MountCommands, RepairPlan } from '../plans/plan-step.js';
+import { looksAgain } from '../plans/decide-stack.js';
+import type { ConnectPlan, DisconnectPlan, MountCommands, Plan, RepairPlan } from '../plans/plan-step.js';
 import type { FastPath } from './fast-path.js';
 import type { ImageExpectation } from './image-checks.js';
 import type { MountInspector } from './mount-inspector.js';
 import { observeMount } from './observe-mount.js';
-import { applyConnectPlan, applyDisconnectPlan, type ApplyContext } from './plan-applier.js';
-import { warmConnect } from './warm-connect.js';
+import { applyConnectPlan, applyDisconnectPlan, isBusy, type ApplyContext } from './plan-applier.js';
 import { publishPlan } from './publish-plan.js';
 import type { ResolvedVolume } from './resolved-volume.js';
+import { settleStack, type PeelOutcome, type StackHints } from './settle-stack.js';
+import { warmConnect } from './warm-connect.js';
 import type { ConnectResult, DisconnectResult, RepairMountOptions, RepairResult, VolumeOperationOptions } from './volume-driver.js';
 
 /** What the manager works with. */
@@ -49,6 +51,11 @@ export interface MountRequest {
   attachmentId: string;
   commands: MountCommands;
   image: ImageExpectation;
+}
+
+/** A request for a mount point found in the table (reconciliation): no export, no attachment, no image. */
+function reconcileRequest(mountPath: string, commands: MountCommands): MountRequest {
+  return { volume: { export: '', mountPath, devicePath: mountPath }, attachmentId: '', commands, image: { format: 'raw', encrypted: false } };
 }
 
 /** Connects and disconnects under a host-wide lock per mount point. */
@@ -79,14 +86,15 @@ export class MountManager {
       async () => {
         throwIfAborted(options.signal, what);
         await this.#parts.secureBase?.(this.#parts.base);
-        const plan = await this.planConnect(request, options, true);
-        publishPlan(plan, request, this.#parts.probeTimeoutMs);
         const started = performance.now();
-        const { action, image } = await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, plan.action);
+        const { plan, peeled, staleReason = plan.staleReason } = await settleStack((hints) => this.planConnect(request, options, true, hints), (peel) => this.#peel(request, peel, options.signal));
+        publishPlan(plan, request, this.#parts.probeTimeoutMs);
+        const applied = await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, plan.action);
+        const { action, image } = peeled > 0 ? { ...applied, action: 'repaired' as const } : applied;
         if (action === 'reused') publish('reuse', () => ({ mountPath: volume.mountPath, export: volume.export }));
         else publish('mount', () => ({ mountPath: volume.mountPath, export: volume.export, durationMs: performance.now() - started }));
         this.#remember(volume.devicePath, image?.backingChain ?? []);
-        return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
+        return { mountPath: volume.mountPath, devicePath: volume.devicePath, action, ...(staleReason === undefined ? {} : { staleReason }) };
       },
       options.signal === undefined ? {} : { signal: options.signal },
     );
@@ -97,9 +105,11 @@ export class MountManager {
     throwIfAborted(options.signal, `disconnectVolume ${request.volume.mountPath}`);
     return this.#parts.lock.withLock(request.volume.mountPath, async () => {
       await this.#parts.secureBase?.(this.#parts.base);
-      const plan = await this.planDisconnect(request, options, true);
+      const { plan, peeled } = await settleStack((hints) => this.planDisconnect(request, options, true, hints), (peel) => this.#peel(request, peel, options.signal));
       publishPlan(plan, request, this.#parts.probeTimeoutMs);
-      const reason = await applyDisconnectPlan(this.#applyContext(request, options.signal, 'last-detach'), plan.steps, plan.reason);
+      const applied = await applyDisconnectPlan(this.#applyContext(request, options.signal, 'last-detach'), plan.steps, plan.reason);
+      // Layers went before the last one: that one found gone is all of them gone.
+      const reason = peeled > 0 && applied === 'not-mounted' ? 'unmounted' : applied;
       if (reason === 'busy') {
         const unmount = request.commands.unmount(false);
         publish('busy', () => ({ mountPath: request.volume.mountPath, argv: [unmount.file, ...unmount.args] }));
@@ -117,33 +127,33 @@ export class MountManager {
       mountPath,
       async () => {
         await this.#parts.secureBase?.(this.#parts.base);
-        const plan = await this.planRepair(request, options);
-        publishPlan(plan, request, this.#parts.probeTimeoutMs);
         const started = performance.now();
+        const { plan, peeled, staleReason = plan.staleReason } = await settleStack((hints) => this.planRepair(request, options, hints), (peel) => this.#peel(request, peel, options.signal));
+        publishPlan(plan, request, this.#parts.probeTimeoutMs);
         await applyConnectPlan(this.#applyContext(request, options.signal, 'repair'), plan.steps, 'repaired');
         if (plan.outcome === 'repaired') publish('mount', () => ({ mountPath, export: exportName, durationMs: performance.now() - started }));
-        return { mountPath, outcome: plan.outcome, ...(plan.staleReason === undefined ? {} : { staleReason: plan.staleReason }) };
+        return { mountPath, outcome: peeled > 0 ? 'repaired' : plan.outcome, ...(staleReason === undefined ? {} : { staleReason }) };
       },
       options.signal === undefined ? {} : { signal: options.signal },
     );
   }
 
   /** The repair plan; always looks afresh (an operator repairs what they think is broken). */
-  async planRepair(request: MountRequest, options: RepairMountOptions): Promise<RepairPlan> {
+  async planRepair(request: MountRequest, options: RepairMountOptions, hints: StackHints = {}): Promise<RepairPlan> {
     const observation = await observeMount(this.#parts, request.volume, request.attachmentId, { operation: 'connect', fast: false });
-    return decideRepair(observation, { forceRepair: options.force === true }, request.commands);
+    return decideRepair({ ...observation, ...hints }, { forceRepair: options.force === true }, request.commands);
   }
 
   /** The connect plan. `fast`: trust a mount validated moments ago (a real connect; a dry run looks afresh). */
-  async planConnect(request: MountRequest, options: VolumeOperationOptions, fast = false): Promise<ConnectPlan> {
+  async planConnect(request: MountRequest, options: VolumeOperationOptions, fast = false, hints: StackHints = {}): Promise<ConnectPlan> {
     const observation = await observeMount(this.#parts, request.volume, request.attachmentId, { operation: 'connect', fast });
-    return decideConnect(observation, { forceRepair: options.forceRepair === true }, request.commands);
+    return decideConnect({ ...observation, ...hints }, { forceRepair: options.forceRepair === true }, request.commands);
   }
 
   /** The disconnect plan. */
-  async planDisconnect(request: MountRequest, options: VolumeOperationOptions, fast = false): Promise<DisconnectPlan> {
+  async planDisconnect(request: MountRequest, options: VolumeOperationOptions, fast = false, hints: StackHints = {}): Promise<DisconnectPlan> {
     const observation = await observeMount(this.#parts, request.volume, request.attachmentId, { operation: 'disconnect', fast });
-    return decideDisconnect(observation, { forceRepair: options.forceRepair === true }, request.commands);
+    return decideDisconnect({ ...observation, ...hints }, { forceRepair: options.forceRepair === true }, request.commands);
   }
 
   /**
@@ -152,7 +162,7 @@ export class MountManager {
    * recorded meanwhile, `kept` when it could not go (busy, hung with files open).
    */
   async release(mountPath: string, commands: MountCommands, options: { dryRun: boolean; layers: number; signal?: AbortSignal }): Promise<'unmounted' | 'kept' | 'in-use'> {
-    const request: MountRequest = { volume: { export: '', mountPath, devicePath: mountPath }, attachmentId: '', commands, image: { format: 'raw', encrypted: false } };
+    const request = reconcileRequest(mountPath, commands);
     return this.#parts.lock.withLock(mountPath, async () => {
       await this.#parts.secureBase?.(this.#parts.base);
       for (let layer = 0; layer < options.layers; layer += 1) {
@@ -164,6 +174,20 @@ export class MountManager {
         if (reason !== 'unmounted') return layer === 0 && reason !== 'not-mounted' ? 'kept' : 'unmounted';
       }
       return 'unmounted';
+    });
+  }
+
+  /**
+   * Takes a stack in use apart until one layer remains (reconciliation): only the layers a
+   * connect would remove (`decide-stack.ts`); never mounts, never touches the last layer.
+   * Resolves to whether a layer went (or, dry, would go).
+   */
+  async flatten(mountPath: string, commands: MountCommands, options: { dryRun: boolean; signal?: AbortSignal }): Promise<boolean> {
+    const request = reconcileRequest(mountPath, commands);
+    return this.#parts.lock.withLock(mountPath, async () => {
+      await this.#parts.secureBase?.(this.#parts.base);
+      if (options.dryRun) return looksAgain(await this.planRepair(request, {}));
+      return (await settleStack((hints) => this.planRepair(request, {}, hints), (peel) => this.#peel(request, peel, options.signal, 'reconcile'))).peeled > 0;
     });
   }
 
@@ -179,6 +203,20 @@ export class MountManager {
 
   #remember(devicePath: string, chain: BackingImage[]): void {
     this.#chains.set(devicePath, chain);
+  }
+
+  /** Applies a plan that removes the top of a stack; `busy` when files are open on that top. */
+  async #peel(request: MountRequest, plan: Plan, signal: AbortSignal | undefined, why: ApplyContext['unmountReason'] = 'repair'): Promise<PeelOutcome> {
+    publishPlan(plan, request, this.#parts.probeTimeoutMs);
+    const context = this.#applyContext(request, signal, why);
+    try {
+      if (plan.operation === 'disconnect') return (await applyDisconnectPlan(context, plan.steps, plan.reason)) === 'busy' ? 'busy' : 'peeled';
+      await applyConnectPlan(context, plan.steps, 'repaired');
+      return 'peeled';
+    } catch (error) {
+      if (isBusy(error)) return 'busy';
+      throw error;
+    }
   }
 
   #applyContext(request: MountRequest, signal: AbortSignal | undefined, unmountReason: ApplyContext['unmountReason']): ApplyContext {

@@ -41,8 +41,9 @@ export async function observeMount(
     return observation;
   }
   if (how.fast) fastPath.forget(mountPath);
-  const health = await inspector.inspect(mountPath);
+  const { health, layers } = await inspector.inspectWithTable(mountPath);
   observation.health = health;
+  if (layers > 1) observation.layers = layers;
   if (health.state === 'absent') observation.directoryExists = await probe.pathExists(mountPath);
   if (health.state === 'stale' && health.reason === 'unresponsive') {
     // Who holds files open under a hung mount decides whether it may be repaired.

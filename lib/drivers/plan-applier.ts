@@ -193,6 +193,7 @@ async function applyCommon(context: ApplyContext, step: PlanStep): Promise<void>
     case 'refuse':
       throw step.error;
     case 'nothing-to-do':
+    case 'look-again':
       return;
     case 'verify-mount':
     case 'check-image':

@@ -1,7 +1,8 @@
 /**
  * Reconciliation: the mount table and the attachment store made to agree, as an agent does at
  * start (after `restoreAttachments`) or after a crash. Own mounts under the base that no
- * attachment needs are unmounted, by the same decision a last disconnect takes; everything the
+ * attachment needs are unmounted, by the same decision a last disconnect takes (every layer of a
+ * stack); a stack in use loses the layers a connect would remove, down to one; everything the
  * caller must look at is reported, never silently changed.
  *
  * @module
@@ -21,8 +22,15 @@ export interface ReconcileReport {
   kept: string[];
   /** Mount points where attachments are recorded but no own mount is there. */
   missing: Array<{ mountPath: string; attachments: readonly string[] }>;
-  /** Mount points with more than one own mount stacked on each other. */
+  /** Mount points with more than one own mount stacked on each other (as found). */
   stacked: string[];
+  /**
+   * Stacked mount points in use whose top layers were unmounted (or, dry, would be) until one
+   * remained: only layers a connect would remove (a dead client, a hung one nobody uses, a
+   * healthy one nobody has files open on). A stacked point in use and not listed here is still
+   * stacked: its top is busy or hung while in use.
+   */
+  flattened: string[];
   /** Mount points under the base that hold another file system (never touched). */
   foreign: string[];
 }
@@ -53,7 +61,7 @@ export interface ReconcileParts {
  * Makes the mount table and the attachment store agree under one base.
  */
 export async function reconcileMounts(parts: ReconcileParts, options: ReconcileOptions = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { unmounted: [], kept: [], missing: [], stacked: [], foreign: [] };
+  const report: ReconcileReport = { unmounted: [], kept: [], missing: [], stacked: [], flattened: [], foreign: [] };
   const { entries } = await parts.inspector.entryAt(parts.base);
   const canonicalBase = await parts.inspector.canonicalMountPath(joinPath(parts.base, 'x')).then((path) => path.slice(0, -2));
   // Mount points directly under the base with a driver-made name, each with its layers.
@@ -72,9 +80,14 @@ export async function reconcileMounts(parts: ReconcileParts, options: ReconcileO
       report.foreign.push(mountPath);
       continue;
     }
-    if (stack.filter((entry) => parts.judge.isOwnMount(entry)).length > 1) report.stacked.push(mountPath);
-    if ((table.get(mountPath) ?? []).length > 0) continue;
+    const stacked = stack.filter((entry) => parts.judge.isOwnMount(entry)).length > 1;
+    if (stacked) report.stacked.push(mountPath);
     const how = { dryRun: options.dryRun === true, layers: stack.length, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+    if ((table.get(mountPath) ?? []).length > 0) {
+      // In use: the layers a connect would remove go, so the next connect finds one mount.
+      if (stacked && (await parts.manager.flatten(mountPath, await parts.commandsFor(mountPath, top), how))) report.flattened.push(mountPath);
+      continue;
+    }
     const released = await parts.manager.release(mountPath, await parts.commandsFor(mountPath, top), how);
     if (released !== 'in-use') report[released === 'unmounted' ? 'unmounted' : 'kept'].push(mountPath);
   }

@@ -10,6 +10,8 @@
  * - hung and unused: abort the FUSE connection (it frees every request stuck on it), unmount
  *   lazily (a plain umount hangs too), mount again.
  * - absent: create the directory (or check the one left behind: never a link), mount.
+ * - stacked (more than one of our mounts at the path): the top goes first and the layer below
+ *   is judged afresh (`decide-stack.ts`); nothing is ever mounted on a stack.
  * After a mount: verify the mount, then check the image.
  *
  * @module
@@ -19,6 +21,7 @@ import type { MountEntry } from '../filesystem/file-system-probe.js';
 import { fuseMinor } from '../filesystem/fuse-connection.js';
 import type { DecisionSettings, MountHealth, MountObservation } from './observation.js';
 import type { ConnectPlan, MountCommands, PlanStep } from './plan-step.js';
+import { peelTopSteps } from './decide-stack.js';
 
 /** Another file system occupies the mount path: it is never mounted over. */
 export function foreignMountError(mountPath: string, entry: MountEntry): InvalidVolumeError {
@@ -73,6 +76,8 @@ export function decideConnect(observation: MountObservation, settings: DecisionS
     ...record,
   ];
   const plan = (action: ConnectPlan['action'], steps: PlanStep[]): ConnectPlan => ({ operation: 'connect', mountPath, steps, action });
+  const peel = peelTopSteps(observation, settings, commands);
+  if (peel !== undefined) return { ...plan('repaired', peel), ...(health?.state === 'stale' ? { staleReason: health.reason } : {}) };
   switch (health?.state) {
     case undefined:
     case 'known-healthy':

@@ -5,13 +5,16 @@
  * - none remain: unmount (a stale mount too, lazily where the plain unmount fails) and remove
  *   the empty directory; a busy unmount is reported, not thrown;
  * - hung with files still open: leave it alone (slow is not dead) unless forced;
- * - nothing or a foreign file system at the path: unmount nothing.
+ * - nothing or a foreign file system at the path: unmount nothing;
+ * - none remain on a stack: each layer goes in turn, from the top, by the same rules
+ *   (`decide-stack.ts`), so no mount is left under an empty store.
  *
  * @module
  */
 import { mayRepairHung, removalSteps } from './decide-connect.js';
 import type { DecisionSettings, MountObservation } from './observation.js';
 import type { DisconnectPlan, MountCommands, PlanStep } from './plan-step.js';
+import { layersOf, peelTopSteps } from './decide-stack.js';
 
 /** Whether the decision needs the mount's health: only when no other attachment remains. */
 export function disconnectNeedsHealth(attachments: readonly string[], attachmentId: string): boolean {
@@ -31,6 +34,13 @@ export function decideDisconnect(observation: MountObservation, settings: Decisi
   }
   // The privileged helper removes the directory itself.
   const removeDirectory: PlanStep[] = commands.managesDirectories === true ? [] : [{ kind: 'remove-directory', path: mountPath }];
+  // Nobody's attachment is left: the healthy top is no guest's disk any more, but a plain
+  // unmount still tells (busy) when files are open on it.
+  const peel = peelTopSteps({ ...observation, attachments: [] }, settings, commands);
+  if (peel !== undefined) return plan('unmounted', peel);
+  if (layersOf(observation) > 1 && observation.topLayerBusy === true) {
+    return plan('busy', [{ kind: 'nothing-to-do', why: `files are open on the top of the mounts stacked at ${mountPath}; they are left alone` }]);
+  }
   switch (health.state) {
     case 'absent':
       return plan('not-mounted', [{ kind: 'nothing-to-do', why: `nothing is mounted at ${mountPath}` }, ...(observation.directoryExists === false ? [] : removeDirectory)]);

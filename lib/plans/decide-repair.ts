@@ -10,6 +10,8 @@
  * - hung and in use: refuse with `VolumeUnresponsiveError` unless forced; forced (or unused):
  *   abort the FUSE connection, unmount lazily, mount again. Guests on the old mount lose their
  *   disk: every I/O on it fails with `ENOTCONN` or `ECONNABORTED`.
+ * - stacked: the top goes first and the layer below is judged afresh (`decide-stack.ts`);
+ *   the repair never mounts on a stack.
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { VolumeUnresponsiveError } from '../errors.js';
 import { foreignMountError, mayRepairHung, removalSteps } from './decide-connect.js';
 import type { DecisionSettings, MountObservation } from './observation.js';
 import type { MountCommands, RepairPlan } from './plan-step.js';
+import { peelTopSteps } from './decide-stack.js';
 
 /** What `--force` costs, in the words the refusal uses. */
 export const FORCED_REPAIR_CONSEQUENCE =
@@ -33,6 +36,8 @@ function usersOf(observation: MountObservation): string {
 export function decideRepair(observation: MountObservation, settings: DecisionSettings, commands: MountCommands): RepairPlan {
   const { mountPath, health } = observation;
   const plan = (outcome: RepairPlan['outcome'], steps: RepairPlan['steps']): RepairPlan => ({ operation: 'repair', mountPath, steps, outcome });
+  const peel = peelTopSteps(observation, settings, commands);
+  if (peel !== undefined) return { ...plan('repaired', peel), ...(health?.state === 'stale' ? { staleReason: health.reason } : {}) };
   switch (health?.state) {
     case undefined:
     case 'known-healthy':

@@ -41,6 +41,8 @@ function formatStep(step: PlanStep): string | undefined {
       return `would refuse (${step.error.code}): ${step.error.message}`;
     case 'nothing-to-do':
       return `nothing to run: ${step.why}`;
+    case 'look-again':
+      return `would look again: ${step.why}`;
   }
 }
 

@@ -59,8 +59,16 @@ export interface MountObservation {
   health: MountHealth | KnownHealthy | undefined;
   /** Whether the mount directory exists (only looked at where nothing is mounted). */
   directoryExists?: boolean;
-  /** Processes holding files open under the mount (only looked at for a hung mount). */
+  /** Processes holding files open under the mount (only looked at for a hung mount or a stack). */
   openBy?: number;
+  /**
+   * How many of our mounts are stacked at the path (only looked at with a full check; missing
+   * means one). Only the top one is reachable by the path; a guest that opened its disk before
+   * the top was mounted still works on the one below.
+   */
+  layers?: number;
+  /** The healthy top of a stack could not be unmounted: files are open on it. It stays, and is used. */
+  topLayerBusy?: boolean;
 }
 
 /** The settings that change a decision. */

@@ -29,7 +29,9 @@ export type PlanStep =
   | { kind: 'record-attachment'; id: string; mountPath: string }
   | { kind: 'remove-attachment'; id: string; mountPath: string }
   | { kind: 'refuse'; error: VolumeDriverError }
-  | { kind: 'nothing-to-do'; why: string };
+  | { kind: 'nothing-to-do'; why: string }
+  /** The top of a stack was removed: observe the layer below and decide again (always the last step). */
+  | { kind: 'look-again'; why: string };
 
 /** How a connect ends when every step succeeds. */
 export type ConnectAction = 'mounted' | 'reused' | 'repaired';
@@ -78,7 +80,7 @@ export type Plan = ConnectPlan | DisconnectPlan | RepairPlan;
 export interface MountCommands {
   /** The full mount command, `systemd-run --scope` included where it applies. */
   mount: Command;
-  /** `umount <path>`, or the lazy `umount -l <path>`. */
+  /** `umount --no-canonicalize <path>`, or the lazy `umount -l --no-canonicalize <path>`. */
   unmount(lazy: boolean): Command;
   /**
    * A command that aborts the FUSE connection (the privileged helper's `abort`). Without one,

@@ -74,7 +74,7 @@ describe('FileSystemVolumeDriver (edge cases)', () => {
       host.stats.set(MOUNT_PATH, { errno: 'ETIMEDOUT' });
       const { abortFuseConnection: _abort, realPath: _realPath, ...probe } = host.probe;
       await makeDriver({ probe }).connectVolume(CI, INSTANCE);
-      expect(host.argv[0]).to.equal(`umount -l ${MOUNT_PATH}`);
+      expect(host.argv[0]).to.equal(`umount -l --no-canonicalize ${MOUNT_PATH}`);
     });
 
     it('still detaches a hung mount when aborting its connection fails', async () => {
@@ -82,7 +82,7 @@ describe('FileSystemVolumeDriver (edge cases)', () => {
       host.stats.set(MOUNT_PATH, { errno: 'ETIMEDOUT' });
       host.probe.abortFuseConnection = sinon.spy((_minor: number) => Promise.reject(Object.assign(new Error('EACCES'), { code: 'EACCES' })));
       await makeDriver().connectVolume(CI, INSTANCE);
-      expect(host.argv).to.deep.equal([`umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs 192.168.1.1/volume-00001 ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`umount -l --no-canonicalize ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs 192.168.1.1/volume-00001 ${MOUNT_PATH}`]);
     });
 
     it('wraps a probe failure it cannot classify as InvalidVolumeError', async () => {

@@ -144,7 +144,7 @@ describe('QuobyteVolumeDriver', () => {
       const driver = makeDriver(host);
       await driver.connectVolume(connectionInfo(), INSTANCE);
       await driver.disconnectVolume(connectionInfo(), INSTANCE);
-      expect(host.argv[1]).to.equal(`umount ${MOUNT_PATH}`);
+      expect(host.argv[1]).to.equal(`umount --no-canonicalize ${MOUNT_PATH}`);
     });
 
     it('rejects with VolumeMountError carrying the client\'s stderr when the mount fails (mount_volume_fails), and removes the directory it made', async () => {
@@ -217,7 +217,7 @@ describe('QuobyteVolumeDriver', () => {
       staleMount(host, 'size');
       const driver = makeDriver(host);
       await driver.connectVolume(connectionInfo(), INSTANCE);
-      expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
       expect(host.mounts.map((entry) => entry.source)).to.deep.equal([`quobyte@${NORMALISED}`]);
       const xml = formatDiskXml(driver.getConfig(connectionInfo(), DISK_INFO));
       expect(xml).to.contain('<disk type="file" device="disk">');
@@ -233,14 +233,14 @@ describe('QuobyteVolumeDriver', () => {
     it('repairs a crashed client (ENOTCONN) by unmounting and mounting again (differs from Nova)', async () => {
       staleMount(host, 'enotconn');
       await makeDriver(host).connectVolume(connectionInfo(), INSTANCE);
-      expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
     });
 
     it('falls back to a lazy unmount when the plain one of a stale mount fails', async () => {
       staleMount(host, 'enotconn');
       host.busy.add(MOUNT_PATH);
       await makeDriver(host).connectVolume(connectionInfo(), INSTANCE);
-      expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`, `umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`, `umount -l --no-canonicalize ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
     });
 
     it('replaces a hung mount: aborts its FUSE connection and detaches it lazily, never a plain umount', async () => {
@@ -248,7 +248,7 @@ describe('QuobyteVolumeDriver', () => {
       const minor = Number(host.mounts[0]?.device?.split(':')[1]);
       await makeDriver(host).connectVolume(connectionInfo(), INSTANCE);
       expect(host.aborted).to.deep.equal([minor]);
-      expect(host.argv).to.deep.equal([`umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`umount -l --no-canonicalize ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
     });
 
     it('mounts fusectl once when it is missing, to abort a hung connection', async () => {
@@ -262,7 +262,7 @@ describe('QuobyteVolumeDriver', () => {
       await makeDriver(host).connectVolume(connectionInfo(), INSTANCE);
       expect(host.aborted).to.deep.equal([minor, minor]);
       expect(host.argv[0]).to.equal('mount -t fusectl fusectl /sys/fs/fuse/connections');
-      expect(host.argv.slice(1)).to.deep.equal([`umount -l ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
+      expect(host.argv.slice(1)).to.deep.equal([`umount -l --no-canonicalize ${MOUNT_PATH}`, `mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`]);
     });
 
     it('counts a quobyte@ source as its own only on a FUSE mount', async () => {
@@ -289,7 +289,7 @@ describe('QuobyteVolumeDriver', () => {
       staleMount(host, 'size');
       host.runner.run = sinon.spy((command: Command) => Promise.reject(new CommandFailedError({ command, exitCode: 1, stdout: '', stderr: 'permission denied' })));
       await expect(makeDriver(host).connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(VolumeUnmountError);
-      expect(host.runner.run.args.map(([command]) => [command.file, ...command.args].join(' '))).to.deep.equal([`umount ${MOUNT_PATH}`, `umount -l ${MOUNT_PATH}`]);
+      expect(host.runner.run.args.map(([command]) => [command.file, ...command.args].join(' '))).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`, `umount -l --no-canonicalize ${MOUNT_PATH}`]);
     });
 
     it('rejects with VolumeMountError when the mount is still not valid afterwards (Nova only logs)', async () => {
@@ -341,7 +341,7 @@ describe('QuobyteVolumeDriver', () => {
       host.lstats.set(`${MOUNT_PATH}/${NAME}`, { size: 11, mode: 0o120777, uid: 0, gid: 0, isFile: false, isDirectory: false, isSymbolicLink: true });
       const driver = makeDriver(host);
       await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(InvalidVolumeError, /symbolic link/);
-      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`, `umount ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`, `umount --no-canonicalize ${MOUNT_PATH}`]);
       expect(host.mounts).to.deep.equal([]);
       expect(await driver.listAttachments()).to.have.property('size', 0);
     });
@@ -358,7 +358,7 @@ describe('QuobyteVolumeDriver', () => {
       attachments.add = () => Promise.reject(failure);
       const driver = makeDriver(host, { attachments });
       await expect(driver.connectVolume(connectionInfo(), INSTANCE)).to.be.rejectedWith(failure);
-      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`, `umount ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${NORMALISED} ${MOUNT_PATH}`, `umount --no-canonicalize ${MOUNT_PATH}`]);
       expect(host.isMounted(MOUNT_PATH)).to.equal(false);
       expect(host.directories.has(MOUNT_PATH)).to.equal(false);
     });
@@ -428,7 +428,7 @@ describe('QuobyteVolumeDriver', () => {
       const driver = makeDriver(host);
       await driver.connectVolume(connectionInfo(), INSTANCE);
       expect(await driver.disconnectVolume(connectionInfo(), INSTANCE)).to.deep.equal({ unmounted: true, reason: 'unmounted' });
-      expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`]);
+      expect(host.argv).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`]);
       expect(host.isMounted(MOUNT_PATH)).to.equal(false);
       expect(host.directories.has(MOUNT_PATH)).to.equal(false);
     });
@@ -444,7 +444,7 @@ describe('QuobyteVolumeDriver', () => {
       expect(xml).to.contain('type="qcow2"');
       expect(xml).to.contain('<disk type="file"');
       await driver.disconnectVolume(ci, INSTANCE);
-      expect(host.argv.filter((argv) => argv === `umount ${MOUNT_PATH}`)).to.have.length(2);
+      expect(host.argv.filter((argv) => argv === `umount --no-canonicalize ${MOUNT_PATH}`)).to.have.length(2);
       expect(host.argv.filter((argv) => argv.startsWith('mount.quobyte'))).to.have.length(1);
     });
 
@@ -455,7 +455,7 @@ describe('QuobyteVolumeDriver', () => {
       expect(await driver.disconnectVolume(connectionInfo(), INSTANCE)).to.deep.equal({ unmounted: false, reason: 'in-use' });
       expect(host.isMounted(MOUNT_PATH)).to.equal(true);
       expect(await driver.disconnectVolume(connectionInfo({ name: 'volume-00000002' }), OTHER_INSTANCE)).to.deep.equal({ unmounted: true, reason: 'unmounted' });
-      expect(host.argv.filter((argv) => argv.startsWith('umount'))).to.deep.equal([`umount ${MOUNT_PATH}`]);
+      expect(host.argv.filter((argv) => argv.startsWith('umount'))).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`]);
     });
 
     it('counts the same volume attached to two guests (multiattach) as two attachments', async () => {

@@ -50,7 +50,7 @@ describe('FileSystemVolumeDriver.repairMount', () => {
     host.commands.length = 0;
     kinds.length = 0;
     expect(await driver.repairMount(CI)).to.deep.equal({ mountPath, outcome: 'repaired', staleReason: 'not-connected' });
-    expect(host.argv).to.deep.equal([`umount ${mountPath}`, `mount.quobyte --disable-xattrs registry:7861/vols ${mountPath}`]);
+    expect(host.argv).to.deep.equal([`umount --no-canonicalize ${mountPath}`, `mount.quobyte --disable-xattrs registry:7861/vols ${mountPath}`]);
     expect(kinds).to.deep.equal(['repair', 'unmount', 'mount']);
     expect(Object.fromEntries(await driver.listAttachments())).to.deep.equal({ [mountPath]: [`${GUEST_A.uuid}/volume-1`] });
   });
@@ -64,7 +64,7 @@ describe('FileSystemVolumeDriver.repairMount', () => {
     expect(host.commands).to.deep.equal([]);
     expect(kinds).to.deep.equal(['unresponsive']);
     expect(await driver.repairMount(CI, { force: true })).to.include({ outcome: 'repaired', staleReason: 'unresponsive' });
-    expect(host.argv).to.deep.equal([`umount -l ${mountPath}`, `mount.quobyte --disable-xattrs registry:7861/vols ${mountPath}`]);
+    expect(host.argv).to.deep.equal([`umount -l --no-canonicalize ${mountPath}`, `mount.quobyte --disable-xattrs registry:7861/vols ${mountPath}`]);
     expect(host.aborted).to.have.length(1);
   });
 

@@ -85,7 +85,7 @@ describe('libvirt-volume repair and reconcile on real FUSE mounts', function () 
     expect(host.mounts().map((entry) => entry.mountPoint)).to.deep.equal([mountPath]);
     const dry = await cli('repair', ...volume, '--probe-timeout-ms', '1000', '--force', '--dry-run');
     expect(dry.status, dry.stderr).to.equal(0);
-    expect(dry.stdout).to.match(new RegExp(`^would abort the FUSE connection \\d+ of ${mountPath} .*\\nwould run: umount -l ${mountPath}\\nwould run: mount.quobyte --disable-xattrs registry:7861/ops ${mountPath}\\n$`));
+    expect(dry.stdout).to.match(new RegExp(`^would abort the FUSE connection \\d+ of ${mountPath} .*\\nwould run: umount -l --no-canonicalize ${mountPath}\\nwould run: mount.quobyte --disable-xattrs registry:7861/ops ${mountPath}\\n$`));
 
     const forced = await cli('repair', ...volume, '--probe-timeout-ms', '1000', '--force');
     expect(forced, forced.stderr).to.include({ status: 0, stdout: `repaired ${mountPath} (was stale: unresponsive)\n` });
@@ -98,7 +98,7 @@ describe('libvirt-volume repair and reconcile on real FUSE mounts', function () 
     expect(await cli('disconnect', ...volume, '--instance', GUEST)).to.include({ status: 0, stdout: `unmounted ${mountPath}\n` });
     const report = await cli('reconcile', '--json');
     expect(report.status, report.stderr).to.equal(0);
-    expect(JSON.parse(report.stdout)).to.deep.equal({ dryRun: false, unmounted: [], kept: [], missing: [], stacked: [], foreign: [] });
+    expect(JSON.parse(report.stdout)).to.deep.equal({ dryRun: false, unmounted: [], kept: [], missing: [], stacked: [], flattened: [], foreign: [] });
     expect(host.mounts()).to.deep.equal([]);
   });
 

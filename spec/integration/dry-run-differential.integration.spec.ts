@@ -123,7 +123,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     await sleep(ATTRIBUTE_CACHE_MS);
     const { plan, ran } = await differential('connect', GUESTS[1]!);
     expect(plan).to.include({ action: 'repaired', staleReason: 'not-connected' });
-    expect(ran).to.deep.equal([`umount ${mountPath()}`, `mount.quobyte --disable-xattrs registry/differential ${mountPath()}`]);
+    expect(ran).to.deep.equal([`umount --no-canonicalize ${mountPath()}`, `mount.quobyte --disable-xattrs registry/differential ${mountPath()}`]);
   });
 
   it('hung (client stopped) and in use: refused, nothing runs, nothing aborted', async () => {
@@ -142,7 +142,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     await sleep(ATTRIBUTE_CACHE_MS);
     const { plan, ran } = await differential('connect', GUESTS[1]!);
     expect(plan.steps.map((step) => step.kind).slice(0, 2)).to.deep.equal(['abort-fuse', 'run']);
-    expect(ran).to.deep.equal([`umount -l ${mountPath()}`, `mount.quobyte --disable-xattrs registry/differential ${mountPath()}`]);
+    expect(ran).to.deep.equal([`umount -l --no-canonicalize ${mountPath()}`, `mount.quobyte --disable-xattrs registry/differential ${mountPath()}`]);
   });
 
   it('foreign (tmpfs at the mount path): refused, nothing runs', async () => {
@@ -160,7 +160,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     expect((await differential('disconnect', GUESTS[1]!)).plan).to.include({ reason: 'in-use' });
     const last = await differential('disconnect', GUESTS[2]!);
     expect(last.plan).to.include({ reason: 'unmounted' });
-    expect(last.ran).to.deep.equal([`umount ${mountPath()}`]);
+    expect(last.ran).to.deep.equal([`umount --no-canonicalize ${mountPath()}`]);
     expect(host.mounts()).to.deep.equal([]);
   });
 
@@ -172,7 +172,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     host.signalClient(mountPath(), 'SIGKILL');
     await sleep(ATTRIBUTE_CACHE_MS);
     const last = await differential('disconnect', GUESTS[0]!);
-    expect(last.ran).to.deep.equal([`umount ${mountPath()}`]);
+    expect(last.ran).to.deep.equal([`umount --no-canonicalize ${mountPath()}`]);
     expect(host.mounts()).to.deep.equal([]);
   });
 });

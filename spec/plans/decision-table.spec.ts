@@ -184,6 +184,67 @@ describe('the decision table (the driver\'s specification)', () => {
     });
   });
 
+  describe('stacked mounts: the top goes first, the layer below is judged afresh, nothing is mounted on a stack', () => {
+    const PEEL = 'run:umount, look-again';
+    /** top layer's state, attached → [connect, disconnect, repair], with 2 of our mounts stacked. */
+    const STACKED: Array<[string, string, string, string, string]> = [
+      ['healthy', 'none', `repaired: ${PEEL}`, `unmounted: ${PEEL}`, `repaired: ${PEEL}`],
+      // A plain unmount only: it fails while a guest has files open on that top.
+      ['healthy', 'only this one', `repaired: ${PEEL}`, `unmounted: remove-attachment, ${PEEL}`, `repaired: ${PEEL}`],
+      ['healthy', 'others too', `repaired: ${PEEL}`, 'in-use: remove-attachment, nothing-to-do', `repaired: ${PEEL}`],
+      ['known healthy (fast path)', 'only others', `repaired: ${PEEL}`, 'not-attached: nothing-to-do', `repaired: ${PEEL}`],
+      ['stale: client gone', 'others too', 'repaired: run:umount|-l, look-again', 'in-use: remove-attachment, nothing-to-do', 'repaired: run:umount|-l, look-again'],
+      ['stale: root not size 0', 'only this one', 'repaired: run:umount|-l, look-again', 'unmounted: remove-attachment, run:umount|-l, look-again', 'repaired: run:umount|-l, look-again'],
+      ['hung: no answer in time', 'none', 'repaired: abort-fuse, run:umount -l, look-again', 'unmounted: abort-fuse, run:umount -l, look-again', 'repaired: abort-fuse, run:umount -l, look-again'],
+      // Slow is not dead, on a stack too: in use, nothing is removed.
+      ['hung: no answer in time', 'only others', `repaired: ${UNRESPONSIVE}`, 'not-attached: nothing-to-do', `repaired: ${UNRESPONSIVE}`],
+      ['hung, files open', 'only this one', `repaired: ${UNRESPONSIVE}`, 'busy: remove-attachment, nothing-to-do', `repaired: ${UNRESPONSIVE}`],
+      ['foreign', 'none', `mounted: ${FOREIGN}`, 'not-mounted: nothing-to-do', `repaired: ${FOREIGN}`],
+    ];
+    for (const [state, attached, connect, disconnect, repair] of STACKED) {
+      it(`top ${state}, attached: ${attached} → connect ${connect.split(':')[0]}, disconnect ${disconnect.split(':')[0]}, repair ${repair.split(':')[0]}`, () => {
+        const seen = { ...observation(state, attached), layers: 2 };
+        const settings = { forceRepair: false };
+        const c = decideConnect(seen, settings, COMMANDS);
+        expect(`${c.action}: ${c.steps.map(brief).join(', ')}`).to.equal(connect);
+        const d = decideDisconnect(seen, settings, COMMANDS);
+        expect(`${d.reason}: ${d.steps.map(brief).join(', ')}`).to.equal(disconnect);
+        const r = decideRepair(seen, settings, COMMANDS);
+        expect(`${r.outcome}: ${r.steps.map(brief).join(', ')}`).to.equal(repair);
+      });
+    }
+
+    it('a healthy top found busy (a guest opened its disk through it) stays and is used; nothing is unmounted lazily', () => {
+      const seen = { ...observation('healthy', 'only this one'), layers: 2, topLayerBusy: true };
+      const settings = { forceRepair: false };
+      expect(decideConnect(seen, settings, COMMANDS).steps.map(brief)).to.deep.equal(['nothing-to-do', 'check-image']);
+      expect(decideRepair(seen, settings, COMMANDS).outcome).to.equal('healthy');
+      const d = decideDisconnect({ ...seen, attachments: [] }, settings, COMMANDS);
+      expect(`${d.reason}: ${d.steps.map(brief).join(', ')}`).to.equal('busy: nothing-to-do');
+    });
+
+    it('forced, a hung top in use goes (abort, lazy), and the layer below is judged next', () => {
+      const seen = { ...observation('hung, files open', 'others too'), layers: 3 };
+      const plan = decideConnect(seen, { forceRepair: true }, COMMANDS);
+      expect(plan.steps.map(brief)).to.deep.equal(['abort-fuse', 'run:umount -l', 'look-again']);
+      expect(plan.steps.at(-1)).to.deep.include({ why: `3 mounts of ours are stacked at ${MOUNT}; the one below is judged next` });
+    });
+
+    it('never mounts while more than one layer is seen, whatever the state', () => {
+      for (const state of Object.keys(STATES)) {
+        for (const attached of Object.keys(ATTACHED)) {
+          for (const forceRepair of [false, true]) {
+            const seen = { ...observation(state, attached), layers: 2 };
+            for (const plan of [decideConnect(seen, { forceRepair }, COMMANDS), decideRepair(seen, { forceRepair }, COMMANDS)]) {
+              const mounts = plan.steps.some((step) => step.kind === 'run' && step.purpose === 'mount');
+              expect(mounts && seen.health?.state !== 'absent', `${state}, ${attached}, force ${forceRepair}`).to.equal(false);
+            }
+          }
+        }
+      }
+    });
+  });
+
   describe('through the privileged helper', () => {
     it('aborts with the helper\'s command instead of writing fusectl', () => {
       const helper = { ...COMMANDS, abort: { file: 'sudo', args: ['-n', '/usr/local/bin/libvirt-volume-helper', 'abort', 'reg/vol'] } };

@@ -20,21 +20,23 @@ describe('format-plan', () => {
         formatPlan([
           { kind: 'create-directory', path: '/m/a' },
           { kind: 'create-directory', path: '/m/b', existing: true },
-          { kind: 'run', purpose: 'lazy-unmount', command: { file: 'umount', args: ['-l', '/m/a'] } },
+          { kind: 'run', purpose: 'lazy-unmount', command: { file: 'umount', args: ['-l', '--no-canonicalize', '/m/a'] } },
           { kind: 'remove-directory', path: '/m/a' },
           { kind: 'record-attachment', id: 'i/v', mountPath: '/m/a' },
           { kind: 'remove-attachment', id: 'i/v', mountPath: '/m/a' },
           { kind: 'nothing-to-do', why: 'because' },
+          { kind: 'look-again', why: '2 mounts of ours are stacked at /m/a; the one below is judged next' },
         ]),
       ).to.equal(
         [
           'would create directory: /m/a',
           'would check directory (no link, ours): /m/b',
-          'would run: umount -l /m/a',
+          'would run: umount -l --no-canonicalize /m/a',
           'would remove directory: /m/a',
           'would record attachment: i/v on /m/a',
           'would remove attachment: i/v from /m/a',
           'nothing to run: because',
+          'would look again: 2 mounts of ours are stacked at /m/a; the one below is judged next',
           '',
         ].join('\n'),
       );

@@ -38,6 +38,8 @@ export function fileStat(size: number): PathStat {
 export class FakeHost {
   mounts: MountEntry[] = [];
   readonly stats = new Map<string, StatAnswer>();
+  /** What the layer below answers once the top of a stack at the path is unmounted. */
+  readonly uncovered = new Map<string, StatAnswer>();
   readonly lstats = new Map<string, StatAnswer>();
   readonly directories = new Set<string>();
   readonly files = new Map<string, Uint8Array>();
@@ -165,7 +167,10 @@ export class FakeHost {
         const index = this.mounts.findLastIndex((entry) => entry.mountPoint === mountPoint);
         if (index < 0) fail(32, `umount: ${mountPoint}: not mounted.\n`);
         this.mounts.splice(index, 1);
-        this.stats.delete(mountPoint);
+        // A layer below a removed one answers again (healthy unless a test says otherwise).
+        const below = this.mounts.findLast((entry) => entry.mountPoint === mountPoint);
+        if (below === undefined) this.stats.delete(mountPoint);
+        else this.stats.set(mountPoint, this.uncovered.get(mountPoint) ?? directoryStat(Number(below.device?.split(':')[1] ?? 0)));
         return ok();
       }
       case 'mount': {

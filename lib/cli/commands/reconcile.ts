@@ -27,6 +27,7 @@ export function formatReconcileReport(report: ReconcileReport, base: string, dry
     ...report.kept.map((path) => `kept ${printable(path)}: no attachment needs it, but it is busy or hung with files open`),
     ...report.missing.map(({ mountPath, attachments }) => `missing ${printable(mountPath)}: not mounted, though attachments are recorded (${attachments.map(printable).join(', ')})`),
     ...report.stacked.map((path) => `stacked ${printable(path)}: more than one mount of ours on top of each other`),
+    ...report.flattened.map((path) => `${dryRun ? 'would flatten' : 'flattened'} ${printable(path)}: in use; stacked mounts of ours were unmounted from the top until one remained`),
     ...report.foreign.map((path) => `foreign ${printable(path)}: another file system; left alone`),
   ];
   if (lines.length === 0) lines.push(`nothing to reconcile under ${printable(base)}`);

@@ -67,7 +67,7 @@ describe('libvirt-volume connect', () => {
     host.stats.set(MOUNT_PATH, { errno: 'ENOTCONN' });
     const result = await runCaptured(attachArgs('connect', state), onHost(host));
     expect(result.stdout).to.equal(`remounted ${MOUNT_PATH} (was stale: not-connected), device ${MOUNT_PATH}/${NAME}\n`);
-    expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`, MOUNT]);
+    expect(host.argv).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`, MOUNT]);
   });
 
   it('refuses to mount over another file system (exit 1)', async () => {
@@ -180,7 +180,7 @@ describe('libvirt-volume connect', () => {
       const result = await runCaptured([...attachArgs('connect', state), '--dry-run'], onHost(host));
       expect(result.stdout).to.equal(
         [
-          `would run: umount ${MOUNT_PATH} (if it fails: umount -l ${MOUNT_PATH})`,
+          `would run: umount --no-canonicalize ${MOUNT_PATH} (if it fails: umount -l --no-canonicalize ${MOUNT_PATH})`,
           `would run: ${MOUNT}`,
           `would record attachment: ${INSTANCE}/${NAME} on ${MOUNT_PATH}`,
           '',
@@ -196,7 +196,7 @@ describe('libvirt-volume connect', () => {
       const result = await runCaptured([...attachArgs('connect', state), '--dry-run'], onHost(host));
       expect(result.stdout.split('\n').slice(0, 3)).to.deep.equal([
         `would abort the FUSE connection ${device.slice(2)} of ${MOUNT_PATH} (mounting fusectl first where it is missing)`,
-        `would run: umount -l ${MOUNT_PATH}`,
+        `would run: umount -l --no-canonicalize ${MOUNT_PATH}`,
         `would run: ${MOUNT}`,
       ]);
       expectNothingDone();

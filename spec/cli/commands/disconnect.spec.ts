@@ -34,8 +34,8 @@ describe('libvirt-volume disconnect', () => {
     await connect();
     const result = await runCaptured(attachArgs('disconnect', state), onHost(host));
     expect(result).to.deep.equal({ exitCode: 0, stderr: '', stdout: `unmounted ${MOUNT_PATH}\n` });
-    expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`]);
-    expect(host.runner.run.firstCall.args[0]).to.deep.equal({ file: 'umount', args: [MOUNT_PATH] });
+    expect(host.argv).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`]);
+    expect(host.runner.run.firstCall.args[0]).to.deep.equal({ file: 'umount', args: ['--no-canonicalize', MOUNT_PATH] });
     expect(host.mounts).to.be.empty;
     expect(host.directories.has(MOUNT_PATH)).to.be.false;
     expect(readStore(state)).to.deep.equal({});
@@ -107,7 +107,7 @@ describe('libvirt-volume disconnect', () => {
       expect(stdout).to.equal(
         [
           `would remove attachment: ${INSTANCE}/${NAME} from ${MOUNT_PATH}`,
-          `would run: umount ${MOUNT_PATH}`,
+          `would run: umount --no-canonicalize ${MOUNT_PATH}`,
           `would remove directory: ${MOUNT_PATH}`,
           '',
         ].join('\n'),
@@ -131,14 +131,14 @@ describe('libvirt-volume disconnect', () => {
       host.addQuobyteMount(MOUNT_PATH, `quobyte@${NORMALISED}`);
       host.stats.set(MOUNT_PATH, { errno: 'ENOTCONN' });
       expect(await dryRun()).to.equal(
-        [`would run: umount ${MOUNT_PATH} (if it fails: umount -l ${MOUNT_PATH})`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'),
+        [`would run: umount --no-canonicalize ${MOUNT_PATH} (if it fails: umount -l --no-canonicalize ${MOUNT_PATH})`, `would remove directory: ${MOUNT_PATH}`, ''].join('\n'),
       );
       host.stats.set(MOUNT_PATH, { errno: 'ETIMEDOUT' });
       const minor = (host.mounts[0]?.device ?? '').slice(2);
       expect(await dryRun()).to.equal(
         [
           `would abort the FUSE connection ${minor} of ${MOUNT_PATH} (mounting fusectl first where it is missing)`,
-          `would run: umount -l ${MOUNT_PATH}`,
+          `would run: umount -l --no-canonicalize ${MOUNT_PATH}`,
           `would remove directory: ${MOUNT_PATH}`,
           '',
         ].join('\n'),

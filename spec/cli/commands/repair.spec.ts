@@ -29,7 +29,7 @@ describe('libvirt-volume repair', () => {
     await attachedThen('ENOTCONN');
     const before = readStore(state);
     expect(await repair()).to.deep.equal({ exitCode: 0, stderr: '', stdout: `repaired ${MOUNT_PATH} (was stale: not-connected)\n` });
-    expect(host.argv).to.deep.equal([`umount ${MOUNT_PATH}`, mountArgv]);
+    expect(host.argv).to.deep.equal([`umount --no-canonicalize ${MOUNT_PATH}`, mountArgv]);
     expect(host.mounts.map((entry) => entry.mountPoint)).to.deep.equal([MOUNT_PATH]);
     expect(readStore(state)).to.deep.equal(before);
   });
@@ -50,7 +50,7 @@ describe('libvirt-volume repair', () => {
     host.openFiles.set(MOUNT_PATH, 2);
     expect(await repair('--force')).to.deep.equal({ exitCode: 0, stderr: '', stdout: `repaired ${MOUNT_PATH} (was stale: unresponsive)\n` });
     expect(host.aborted).to.deep.equal([minor]);
-    expect(host.argv).to.deep.equal([`umount -l ${MOUNT_PATH}`, mountArgv]);
+    expect(host.argv).to.deep.equal([`umount -l --no-canonicalize ${MOUNT_PATH}`, mountArgv]);
     expect(readStore(state)).to.deep.equal({ [MOUNT_PATH]: [`${INSTANCE}/${NAME}`] });
   });
 
@@ -61,7 +61,7 @@ describe('libvirt-volume repair', () => {
       expect(await repair('--dry-run')).to.deep.equal({
         exitCode: 0,
         stderr: '',
-        stdout: `would run: umount ${MOUNT_PATH} (if it fails: umount -l ${MOUNT_PATH})\nwould run: ${mountArgv}\n`,
+        stdout: `would run: umount --no-canonicalize ${MOUNT_PATH} (if it fails: umount -l --no-canonicalize ${MOUNT_PATH})\nwould run: ${mountArgv}\n`,
       });
       expect(host.commands).to.deep.equal([]);
       expect(snapshotStore(state)).to.deep.equal(snapshot);
@@ -78,7 +78,7 @@ describe('libvirt-volume repair', () => {
     it('with --force prints the abort, the lazy unmount and the mount', async () => {
       const minor = await attachedThen('ETIMEDOUT');
       expect((await repair('--dry-run', '--force')).stdout).to.equal(
-        `would abort the FUSE connection ${minor} of ${MOUNT_PATH} (mounting fusectl first where it is missing)\nwould run: umount -l ${MOUNT_PATH}\nwould run: ${mountArgv}\n`,
+        `would abort the FUSE connection ${minor} of ${MOUNT_PATH} (mounting fusectl first where it is missing)\nwould run: umount -l --no-canonicalize ${MOUNT_PATH}\nwould run: ${mountArgv}\n`,
       );
       expect(host.commands).to.deep.equal([]);
       expect(host.aborted).to.deep.equal([]);

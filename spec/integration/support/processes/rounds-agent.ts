@@ -2,12 +2,14 @@
  * An agent process for host-wide-truth.integration.spec.ts: a driver with the library's
  * defaults on a base (the host-wide store and locks), doing random connect/disconnect rounds
  * for its own guests on a few exports, then disconnecting what it still has. Prints a JSON
- * summary on stdout.
+ * summary on stdout. With `stopFile`, it goes on past `rounds` until that file exists (pausing
+ * `pauseMs` between rounds), so its rounds span a slower process's.
  */
+import { existsSync } from 'node:fs';
 import { QuobyteVolumeDriver } from '../../../../lib/drivers/quobyte-volume-driver.js';
 import { ci, guest } from '../driver-scene.js';
 
-interface Job { base: string; exports: string[]; guests: number[]; rounds: number; seed: number }
+interface Job { base: string; exports: string[]; guests: number[]; rounds: number; seed: number; stopFile?: string; pauseMs?: number }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
 const driver = new QuobyteVolumeDriver({ mountPointBase: job.base, systemd: false });
@@ -40,12 +42,15 @@ async function toggle(exportName: string, n: number): Promise<void> {
     errors.push(`${key}: ${(error as Error).message}`);
   }
 }
-for (let round = 0; round < job.rounds; round += 1) {
+let rounds = 0;
+while (rounds < job.rounds || (job.stopFile !== undefined && !existsSync(job.stopFile))) {
   await toggle(job.exports[Math.floor(random() * job.exports.length)]!, job.guests[Math.floor(random() * job.guests.length)]!);
+  rounds += 1;
+  if (job.pauseMs !== undefined) await new Promise((resolve) => setTimeout(resolve, job.pauseMs));
 }
 for (const key of [...attached]) {
   const [exportName, n] = key.split(' ');
   await toggle(exportName!, Number(n));
 }
-process.stdout.write(`${JSON.stringify({ rounds: job.rounds, ...counts, errors, ms: performance.now() - started })}\n`);
+process.stdout.write(`${JSON.stringify({ rounds, ...counts, errors, ms: performance.now() - started })}\n`);
 process.exit(0);
