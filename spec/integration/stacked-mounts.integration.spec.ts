@@ -144,7 +144,9 @@ describe('stacked mounts (real mounts)', function () {
       const left = layersAt(mountPath).length;
       leftAfterKill.push(left);
       expect(left, `after kill ${kill}`).to.be.at.most(2);
-      if (host.invocations().length > mountsBefore) expect(left, `after kill ${kill}: mounted on a stack`).to.equal(1);
+      // A mount started means every layer was gone first: at most its own is there (none when the
+      // kill took the client down with the agent's process group before it mounted).
+      if (host.invocations().length > mountsBefore) expect(left, `after kill ${kill}: mounted on a stack`).to.be.at.most(1);
       // A new process (here: a new driver) reconciles (a stack in use goes down to one layer), then connects.
       const next = makeDriver(host).driver;
       const report = await next.reconcile();
