@@ -45,8 +45,8 @@ export interface DriverChoice {
   probeTimeoutMs?: number;
   commandTimeoutMs?: number;
   revalidateAfterMs?: number;
-  /** `default` (the base's shared file store, as the driver's own default) or `memory` (this driver's alone). */
-  store?: 'default' | 'memory';
+  /** `default` (the base's shared file store, as the driver's own default), `memory` (this driver's alone), or a store's path. */
+  store?: string;
 }
 
 /** The public API the specs use: the real driver, or the agent's proxy of it. */
@@ -219,20 +219,24 @@ function callLog(): CallLog {
  * the next mount it runs).
  */
 export function driverFor(host: RealHost, choice: DriverChoice = {}, env: Record<string, string> = {}): { driver: DriverUnderTest; runner: CallLog } {
+  if (AGENT_MODE) return unprivilegedDriverFor(host, choice, env);
   const { store = 'default', ...options } = choice;
-  if (AGENT_MODE) {
-    const agent = AgentProcess.of(host);
-    setHelperStandInEnv(host, env);
-    const runner = callLog();
-    const driver = new AgentDriver(agent, { mountPointBase: host.mountBase, privilegedHelper: ['sudo', '-n', agent.helper], store, probeTimeoutMs: 1_000, ...options }, runner);
-    return { driver, runner };
-  }
   const recording = new RecordingRunner(host.runner(env));
   const probe = new RecordingProbe();
   // A probe is given, so the store is named: the base's file store is the driver's own default.
-  const attachments = store === 'memory' ? new MemoryAttachmentStore() : new FileAttachmentStore(join(host.mountBase, DEFAULT_STATE_FILE_NAME));
+  const attachments = store === 'memory' ? new MemoryAttachmentStore() : new FileAttachmentStore(store === 'default' ? join(host.mountBase, DEFAULT_STATE_FILE_NAME) : store);
   const driver = new QuobyteVolumeDriver({ mountPointBase: host.mountBase, runner: recording, probe, attachments, systemd: false, probeTimeoutMs: 1_000, ...options });
   return { driver, runner: { commands: recording.commands, get argv() { return recording.argv; }, aborts: probe.aborts } };
+}
+
+/** A driver in the host's unprivileged agent, whatever the pass (see {@link driverFor}). */
+export function unprivilegedDriverFor(host: RealHost, choice: DriverChoice = {}, env: Record<string, string> = {}): { driver: DriverUnderTest; runner: CallLog } {
+  const { store = 'default', ...options } = choice;
+  const agent = AgentProcess.of(host);
+  setHelperStandInEnv(host, env);
+  const runner = callLog();
+  const driver = new AgentDriver(agent, { mountPointBase: host.mountBase, privilegedHelper: ['sudo', '-n', agent.helper], store, probeTimeoutMs: 1_000, ...options }, runner);
+  return { driver, runner };
 }
 
 /** The uid, gid and groups of the host's agent process (agent pass only). */
