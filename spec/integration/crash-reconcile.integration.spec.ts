@@ -144,7 +144,8 @@ describe('crashes: kill -9 at random points, then reconcile() in a new process (
     const { driver, runner } = makeDriver(host, {}, { QUOBYTE_STANDIN_DELAY_MS: '1500' });
     const mountPath = driver.getMountPath(ci(exportName));
     const connecting = driver.connectVolume(ci(exportName), guest(1));
-    await sleep(500);
+    // Once the client runs (an agent process starts slower than 500 ms on a busy host).
+    await eventually(() => host.invocations().length > 0, 30_000, 'the mount command started');
     const folder = join(host.mountBase, `${STATE_FILE_NAME}.d`, encodeFileName(mountPath)!);
     mkdirSync(join(folder, 'not-a-record'), { recursive: true });
     await expect(connecting).to.be.rejectedWith(AttachmentStoreError);
