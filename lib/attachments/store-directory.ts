@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, opendirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync, type Dir, type Dirent, type Stats } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, lstatSync, mkdirSync, opendirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync, type Dir, type Dirent, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { AttachmentStoreError } from '../errors.js';
@@ -119,6 +119,28 @@ function createStoreFolder(path: string, owner: Owner, dirMode: number, fileMode
 }
 
 /**
+ * Writes the format line and the locks folder into an empty store folder, in place: an operator
+ * pre-creates `<base>/.libvirt-volume-attachments.json.d` owned by an unprivileged agent, which
+ * cannot create it in the root-owned base itself (docs/operations.md). Two processes racing here
+ * both succeed.
+ */
+function initialiseEmptyFolder(path: string, owner: Owner, dirMode: number): void {
+  const fileMode = dirMode & 0o666;
+  try {
+    writeFileSync(join(path, '.format'), `${STORE_FORMAT}\n`, { mode: fileMode, flag: 'wx' });
+    inheritOwner(join(path, '.format'), owner);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  try {
+    mkdirSync(join(path, LOCKS_FOLDER), { mode: dirMode });
+    inheritOwner(join(path, LOCKS_FOLDER), owner);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+/**
  * Finds the store's folder for `filePath`, `<real path of filePath>.d`, every link resolved once so
  * that every process uses the same folder; creates it when `create` is set or a first-format file
  * is there to migrate, else resolves to `undefined` when there is none (an empty store). A new folder takes the
@@ -149,6 +171,10 @@ export function openStoreDirectory(filePath: string, create: boolean): StoreDire
       stats = lstatSync(path);
     }
     if (!stats.isDirectory()) throw new Error('not a folder');
+    if (readdirSync(path).length === 0) {
+      if (!create) return undefined;
+      initialiseEmptyFolder(path, { uid: stats.uid, gid: stats.gid }, stats.mode & 0o777);
+    }
     const format = readFileSync(join(path, '.format'), 'utf8').split('\n')[0];
     if (format !== STORE_FORMAT) {
       throw new AttachmentStoreError(filePath, `The attachment store folder ${path} has an unknown format (${JSON.stringify(format)}); it was left as it is`);

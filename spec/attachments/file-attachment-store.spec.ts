@@ -371,6 +371,33 @@ describe('FileAttachmentStore', () => {
       expect(asNobody(`touch '${folder}/i2%2Fv2' && rm '${folder}/i1%2Fv1' && mkdir '${file}.d/%2Fmnt%2Fb'`)).to.deep.equal({ status: 0, stderr: '' });
     });
 
+    it('initialises an empty folder an operator pre-created for an agent in a root-owned base, in place, as the agent', async () => {
+      const base = freshDirectory();
+      chmodSync(base, 0o755);
+      const file = join(base, 'attachments.json');
+      mkdirSync(`${file}.d`, { mode: 0o700 });
+      chownSync(`${file}.d`, NOBODY, NOBODY);
+      // Read first: an empty store, nothing written.
+      const module = fileURLToPath(new URL('../../lib/attachments/file-attachment-store.ts', import.meta.url));
+      const agent = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { FileAttachmentStore } from ${JSON.stringify(module)}; const store = new FileAttachmentStore(${JSON.stringify(file)}); console.log((await store.entries()).size); await store.add('/mnt/a', 'i1/v1'); await store.mountLock.withLock('/mnt/a', async () => {});`], {
+        uid: NOBODY, gid: NOBODY, cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', env: childEnv(), timeout: 60_000,
+      });
+      expect(agent.status, agent.stderr).to.equal(0);
+      expect(agent.stdout.trim()).to.equal('0');
+      expect(readdirSync(`${file}.d`).sort()).to.deep.equal(['%2Fmnt%2Fa', '.format', '.locks']);
+      expect(statSync(`${file}.d/.format`).uid).to.equal(NOBODY);
+      expect([...(await new FileAttachmentStore(file).entries())]).to.deep.equal([['/mnt/a', ['i1/v1']]]);
+    });
+
+    it('initialises an empty agent-owned folder as root with the agent as owner', async () => {
+      const file = join(freshDirectory(), 'attachments.json');
+      mkdirSync(`${file}.d`, { mode: 0o750 });
+      chownSync(`${file}.d`, NOBODY, NOBODY);
+      await new FileAttachmentStore(file).add('/mnt/a', 'i1/v1');
+      for (const path of [`${file}.d/.format`, `${file}.d/.locks`, `${file}.d/%2Fmnt%2Fa`]) expect(statSync(path).uid, path).to.equal(NOBODY);
+      expect(statSync(`${file}.d/.locks`).mode & 0o777).to.equal(0o750);
+    });
+
     it('keeps the owner and mode of an existing store folder', async () => {
       const directory = freshDirectory();
       const file = join(directory, 'attachments.json');

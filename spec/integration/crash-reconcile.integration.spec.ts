@@ -15,6 +15,7 @@ import type { ReconcileReport } from '../../lib/drivers/reconcile.js';
 import { mountDirectoryName } from '../../lib/drivers/quobyte-export.js';
 import { AttachmentStoreError } from '../../lib/errors.js';
 import { encodeFileName } from '../../lib/filesystem/file-name.js';
+import { argvOf, itRootAgentOnly } from './support/agent-driver.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
 import { STATE_FILE_NAME, ci, eventually, guest, makeDriver, mountLayers, sleep, spawnTsx, writeBackingImage } from './support/driver-scene.js';
 
@@ -88,7 +89,7 @@ describe('crashes: kill -9 at random points, then reconcile() in a new process (
     host.cleanUp();
   });
 
-  it(`${KILLS} kills: mounts and store agree after each reconcile`, async () => {
+  itRootAgentOnly('its crash agents are root processes; as nobody through the helper they are not built yet (see the report of issue 10)', `${KILLS} kills: mounts and store agree after each reconcile`, async () => {
     const mountPaths = EXPORTS.map((name) => join(host.mountBase, mountDirectoryName(name)));
     const store = join(host.mountBase, STATE_FILE_NAME);
     const start = (): Agent => {
@@ -143,11 +144,12 @@ describe('crashes: kill -9 at random points, then reconcile() in a new process (
     const { driver, runner } = makeDriver(host, {}, { QUOBYTE_STANDIN_DELAY_MS: '1500' });
     const mountPath = driver.getMountPath(ci(exportName));
     const connecting = driver.connectVolume(ci(exportName), guest(1));
-    await sleep(500);
+    // Once the client runs (an agent process starts slower than 500 ms on a busy host).
+    await eventually(() => host.invocations().length > 0, 30_000, 'the mount command started');
     const folder = join(host.mountBase, `${STATE_FILE_NAME}.d`, encodeFileName(mountPath)!);
     mkdirSync(join(folder, 'not-a-record'), { recursive: true });
     await expect(connecting).to.be.rejectedWith(AttachmentStoreError);
-    expect(runner.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${exportName} ${mountPath}`, `umount --no-canonicalize ${mountPath}`]);
+    expect(runner.argv).to.deep.equal([argvOf(host).mount(exportName), argvOf(host).umount(exportName)]);
     expect(mountLayers(host.mountBase)).to.deep.equal(new Map());
     // The garbage is left for the operator to look at.
     expect(readdirSync(folder)).to.deep.equal(['not-a-record']);

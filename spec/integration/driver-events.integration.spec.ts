@@ -16,6 +16,7 @@ import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe
 import { CHANNELS, subscribeChannel, type ChannelKind, type ChannelMessages } from '../../lib/observability/channels.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { describeRootAgentOnly } from './support/agent-driver.js';
 
 const GUEST_A = { uuid: '11111111-1111-4111-8111-111111111111' };
 const GUEST_B = { uuid: '22222222-2222-4222-8222-222222222222' };
@@ -98,7 +99,7 @@ async function untilClientGone(mountPath: string): Promise<void> {
   throw new Error(`${mountPath} still answers after its client was killed`);
 }
 
-describe('driver events on real FUSE mounts (diagnostics_channel)', function () {
+describeRootAgentOnly('diagnostics_channel events and the logger option are in-process; the root pass covers them, and the agent pass checks the same commands through runner.argv', 'driver events on real FUSE mounts (diagnostics_channel)', function () {
   this.timeout(60_000);
   let host: RealHost;
   let probe: NodeFileSystemProbe;

@@ -7,39 +7,22 @@
 import { spawnSync } from 'node:child_process';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
-import type { Command, CommandResult, CommandRunner, RunOptions } from '../../lib/commands/command-runner.js';
 import type { ConnectionInfo, InstanceRef } from '../../lib/drivers/connection-info.js';
-import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
-import type { FuseAbortResult } from '../../lib/filesystem/file-system-probe.js';
-import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
 import type { Plan } from '../../lib/plans/plan-step.js';
-import { MemoryAttachmentStore } from '../../lib/attachments/memory-attachment-store.js';
+import { join } from 'node:path';
+import { FileAttachmentStore } from '../../lib/attachments/file-attachment-store.js';
+import { AGENT_MODE, argvOf, driverFor, type CallLog, type DriverUnderTest } from './support/agent-driver.js';
+import { STATE_FILE_NAME } from './support/driver-scene.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
 
 use(chaiAsPromised);
 
 const GUESTS: InstanceRef[] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222', '33333333-3333-4333-8333-333333333333'].map((uuid) => ({ uuid }));
-const VOLUME: ConnectionInfo = { driver_volume_type: 'quobyte', data: { export: 'registry/differential', name: 'volume-1' } };
+const EXPORT = 'registry/differential';
+const VOLUME: ConnectionInfo = { driver_volume_type: 'quobyte', data: { export: EXPORT, name: 'volume-1' } };
 /** The kernel's FUSE attribute cache answers stat for about a second after a client stops. */
 const ATTRIBUTE_CACHE_MS = 1_500;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-class RecordingRunner implements CommandRunner {
-  readonly argv: string[] = [];
-  constructor(readonly inner: CommandRunner) {}
-  async run(command: Command, options?: RunOptions): Promise<CommandResult> {
-    this.argv.push([command.file, ...command.args].join(' '));
-    return this.inner.run(command, options);
-  }
-}
-
-class RecordingProbe extends NodeFileSystemProbe {
-  readonly aborts: number[] = [];
-  override async abortFuseConnection(minor: number): Promise<FuseAbortResult> {
-    this.aborts.push(minor);
-    return super.abortFuseConnection(minor);
-  }
-}
 
 /** What a plan says will reach the host: each command, the fallback only if the first fails. */
 function plannedArgv(plan: Plan): { commands: string[]; fallbacks: string[]; aborts: number[] } {
@@ -59,13 +42,10 @@ function plannedArgv(plan: Plan): { commands: string[]; fallbacks: string[]; abo
 describe('--dry-run against the real thing (plan = what runs)', function () {
   this.timeout(60_000);
   let host: RealHost;
-  let store: MemoryAttachmentStore;
-
-  function makeDriver(): { driver: QuobyteVolumeDriver; runner: RecordingRunner; probe: RecordingProbe } {
-    const runner = new RecordingRunner(host.runner());
-    const probe = new RecordingProbe();
-    const driver = new QuobyteVolumeDriver({ mountPointBase: host.mountBase, runner, probe, attachments: store, systemd: false, probeTimeoutMs: 700 });
-    return { driver, runner, probe };
+  /** Every driver shares the base's store (a restarted agent); `probe.aborts`: FUSE aborts done in process. */
+  function makeDriver(): { driver: DriverUnderTest; runner: CallLog; probe: CallLog } {
+    const { driver, runner } = driverFor(host, { probeTimeoutMs: 700 });
+    return { driver, runner, probe: runner };
   }
 
   /** Plans `operation` dry, applies it for real with a fresh driver, and compares. */
@@ -84,7 +64,8 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     // A fallback runs only when the first command failed; on these hosts it does not.
     expect(real.runner.argv, 'commands run').to.deep.equal(planned.commands);
     expect(real.probe.aborts, 'FUSE connections aborted').to.deep.equal(planned.aborts);
-    const mounts = planned.commands.filter((argv) => argv.startsWith('mount.quobyte'));
+    // The client's own log: one invocation per planned mount (as root or through the helper).
+    const mounts = planned.commands.filter((argv) => argv === argvOf(host).mount(EXPORT)).map(() => `mount.quobyte --disable-xattrs ${EXPORT} ${mountPath()}`);
     expect(host.invocations().slice(logBefore).map((argv) => argv.join(' ').replace(/^\S*mount\.quobyte/, 'mount.quobyte')), 'stand-in log').to.deep.equal(mounts);
     return { plan, ran: real.runner.argv };
   }
@@ -96,7 +77,6 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
 
   beforeEach(() => {
     host = new RealHost();
-    store = new MemoryAttachmentStore();
   });
 
   afterEach(() => { host.cleanUp(); });
@@ -123,7 +103,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     await sleep(ATTRIBUTE_CACHE_MS);
     const { plan, ran } = await differential('connect', GUESTS[1]!);
     expect(plan).to.include({ action: 'repaired', staleReason: 'not-connected' });
-    expect(ran).to.deep.equal([`umount --no-canonicalize ${mountPath()}`, `mount.quobyte --disable-xattrs registry/differential ${mountPath()}`]);
+    expect(ran).to.deep.equal([argvOf(host).umount(EXPORT), argvOf(host).mount(EXPORT)]);
   });
 
   it('hung (client stopped) and in use: refused, nothing runs, nothing aborted', async () => {
@@ -137,12 +117,13 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
 
   it('hung (client stopped) and unused: FUSE abort, lazy unmount, mount', async () => {
     await makeDriver().driver.connectVolume(VOLUME, GUESTS[0]!);
-    await store.replaceAll(new Map());
+    await new FileAttachmentStore(join(host.mountBase, STATE_FILE_NAME)).replaceAll(new Map());
     host.signalClient(mountPath(), 'SIGSTOP');
     await sleep(ATTRIBUTE_CACHE_MS);
     const { plan, ran } = await differential('connect', GUESTS[1]!);
-    expect(plan.steps.map((step) => step.kind).slice(0, 2)).to.deep.equal(['abort-fuse', 'run']);
-    expect(ran).to.deep.equal([`umount -l --no-canonicalize ${mountPath()}`, `mount.quobyte --disable-xattrs registry/differential ${mountPath()}`]);
+    // As root the abort is done in process; through the helper it is a command.
+    expect(plan.steps.map((step) => step.kind).slice(0, 2)).to.deep.equal(AGENT_MODE ? ['run', 'run'] : ['abort-fuse', 'run']);
+    expect(ran).to.deep.equal(argvOf(host).hungRepair(EXPORT));
   });
 
   it('foreign (tmpfs at the mount path): refused, nothing runs', async () => {
@@ -160,7 +141,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     expect((await differential('disconnect', GUESTS[1]!)).plan).to.include({ reason: 'in-use' });
     const last = await differential('disconnect', GUESTS[2]!);
     expect(last.plan).to.include({ reason: 'unmounted' });
-    expect(last.ran).to.deep.equal([`umount --no-canonicalize ${mountPath()}`]);
+    expect(last.ran).to.deep.equal([argvOf(host).umount(EXPORT)]);
     expect(host.mounts()).to.deep.equal([]);
   });
 
@@ -172,7 +153,7 @@ describe('--dry-run against the real thing (plan = what runs)', function () {
     host.signalClient(mountPath(), 'SIGKILL');
     await sleep(ATTRIBUTE_CACHE_MS);
     const last = await differential('disconnect', GUESTS[0]!);
-    expect(last.ran).to.deep.equal([`umount --no-canonicalize ${mountPath()}`]);
+    expect(last.ran).to.deep.equal([argvOf(host).umount(EXPORT)]);
     expect(host.mounts()).to.deep.equal([]);
   });
 });

@@ -12,11 +12,9 @@ import { patchFile, qemuImgIn } from './support/qemu-img.js';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import type { ConnectionInfo, DiskInfo } from '../../lib/drivers/connection-info.js';
-import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
 import { InvalidConnectionInfoError, InvalidVolumeError, UnsafeImageError } from '../../lib/errors.js';
-import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
 import { formatDiskXml } from '../../lib/libvirt/format-disk-xml.js';
-import { RecordingRunner } from './support/recording-runner.js';
+import { argvOf, driverFor, type CallLog, type DriverUnderTest } from './support/agent-driver.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
 
 use(chaiAsPromised);
@@ -34,8 +32,8 @@ function ci(name: string, data: Partial<ConnectionInfo['data']> = {}): Connectio
 describe('the image gate at connect (QuobyteVolumeDriver, real mounts, qemu-img images)', function () {
   this.timeout(60_000);
   let host: RealHost;
-  let runner: RecordingRunner;
-  let driver: QuobyteVolumeDriver;
+  let runner: CallLog;
+  let driver: DriverUnderTest;
   /** The share's content on the stand-in's backing store. */
   let share: string;
   let mountPath: string;
@@ -54,8 +52,7 @@ describe('the image gate at connect (QuobyteVolumeDriver, real mounts, qemu-img 
     host = new RealHost();
     share = join(host.backing, EXPORT.replace(/[/:,]/g, '_'));
     mkdirSync(share, { recursive: true });
-    runner = new RecordingRunner(host.runner());
-    driver = new QuobyteVolumeDriver({ mountPointBase: host.mountBase, runner, probe: new NodeFileSystemProbe(), systemd: false, probeTimeoutMs: 5_000 });
+    ({ driver, runner } = driverFor(host, { store: 'memory', probeTimeoutMs: 5_000 }));
     mountPath = driver.getMountPath(ci('x'));
   });
 
@@ -97,7 +94,7 @@ describe('the image gate at connect (QuobyteVolumeDriver, real mounts, qemu-img 
         const error = await refusedAtConnect(ci(name));
         expect(error.message).to.match(why);
         expect((await driver.listAttachments()).size).to.equal(0);
-        expect(runner.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${EXPORT} ${mountPath}`, `umount --no-canonicalize ${mountPath}`]);
+        expect(runner.argv).to.deep.equal([argvOf(host).mount(EXPORT), argvOf(host).umount(EXPORT)]);
         expect(host.mounts()).to.deep.equal([]);
         expect(existsSync(mountPath)).to.equal(false);
       });
@@ -111,7 +108,7 @@ describe('the image gate at connect (QuobyteVolumeDriver, real mounts, qemu-img 
       expect(Object.keys((await driver.listAttachments()).toJSON())).to.deep.equal([mountPath]);
       expect((await driver.listAttachments()).get(mountPath)).to.have.length(1);
       expect(host.mounts()).to.have.length(1);
-      expect(runner.argv).to.deep.equal([`mount.quobyte --disable-xattrs ${EXPORT} ${mountPath}`]);
+      expect(runner.argv).to.deep.equal([argvOf(host).mount(EXPORT)]);
     });
   });
 

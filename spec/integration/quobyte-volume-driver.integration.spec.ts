@@ -7,10 +7,8 @@ import { promises as fsp, existsSync, readFileSync, writeFileSync } from 'node:f
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
-import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../lib/drivers/quobyte-volume-driver.js';
 import { CommandTimeoutError, InvalidVolumeError, VolumeMountError } from '../../lib/errors.js';
-import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
-import { RecordingRunner } from './support/recording-runner.js';
+import { argvOf, driverFor, type CallLog, type DriverChoice, type DriverUnderTest } from './support/agent-driver.js';
 import { RealHost, ensureFuseControl, isAlive, pgrep, requireRealHost } from './support/real-host.js';
 
 use(chaiAsPromised);
@@ -29,13 +27,15 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('QuobyteVolumeDriver on real FUSE mounts', function () {
   this.timeout(60_000);
   let host: RealHost;
-  let runner: RecordingRunner;
-  let driver: QuobyteVolumeDriver;
+  let runner: CallLog;
+  let driver: DriverUnderTest;
   const holders: ChildProcess[] = [];
 
-  function makeDriver(options: Partial<QuobyteVolumeDriverOptions> = {}, env: Record<string, string> = {}): QuobyteVolumeDriver {
-    runner = new RecordingRunner(host.runner(env));
-    return new QuobyteVolumeDriver({ mountPointBase: host.mountBase, runner, probe: new NodeFileSystemProbe(), systemd: false, probeTimeoutMs: 1_000, ...options });
+  /** A driver of its own (an in-memory store: a new one is an agent that remembers nothing). */
+  function makeDriver(options: DriverChoice = {}, env: Record<string, string> = {}): DriverUnderTest {
+    let made: DriverUnderTest;
+    ({ driver: made, runner } = driverFor(host, { store: 'memory', ...options }, env));
+    return made;
   }
 
   before(function () {
@@ -56,7 +56,7 @@ describe('QuobyteVolumeDriver on real FUSE mounts', function () {
   it('mounts on a cold connect with Nova\'s argv, as type fuse.quobyte', async () => {
     await driver.connectVolume(ci('quobyte://registry:7861/cold'), GUEST_A);
     const mountPath = driver.getMountPath(ci('registry:7861/cold'));
-    expect(runner.argv).to.deep.equal([`mount.quobyte --disable-xattrs registry:7861/cold ${mountPath}`]);
+    expect(runner.argv).to.deep.equal([argvOf(host).mount('registry:7861/cold')]);
     expect(host.invocations().map((argv) => argv.slice(1))).to.deep.equal([['--disable-xattrs', 'registry:7861/cold', mountPath]]);
     expect(host.mounts()).to.have.length(1);
     expect(host.mounts()[0]).to.include({ mountPoint: mountPath, fsType: 'fuse.quobyte', source: 'quobyte@registry:7861/cold' });
@@ -80,7 +80,7 @@ describe('QuobyteVolumeDriver on real FUSE mounts', function () {
     expect(await driver.disconnectVolume(ci('registry/shared', 'volume-b'), GUEST_B)).to.deep.equal({ unmounted: true, reason: 'unmounted' });
     expect(host.mounts()).to.deep.equal([]);
     expect(existsSync(mountPath)).to.equal(false);
-    expect(runner.argv.at(-1)).to.equal(`umount --no-canonicalize ${mountPath}`);
+    expect(runner.argv.at(-1)).to.equal(argvOf(host).umount('registry/shared'));
   });
 
   it('repairs a crashed client (kill -9, ENOTCONN) on the next connect, with the data intact', async () => {
@@ -94,7 +94,7 @@ describe('QuobyteVolumeDriver on real FUSE mounts', function () {
     await expect(fsp.stat(driver.getMountPath(volume))).to.be.rejected.and.eventually.have.property('code', 'ENOTCONN');
 
     await driver.connectVolume(volume, GUEST_B);
-    expect(runner.argv.slice(1)).to.deep.equal([`umount --no-canonicalize ${driver.getMountPath(volume)}`, runner.argv[0]]);
+    expect(runner.argv.slice(1)).to.deep.equal([argvOf(host).umount('registry/crash'), runner.argv[0]]);
     expect(readFileSync(devicePath, 'utf8')).to.equal('guest data');
     expect(host.mounts()).to.have.length(1);
   });
@@ -115,7 +115,7 @@ describe('QuobyteVolumeDriver on real FUSE mounts', function () {
     await driver.connectVolume(volume, GUEST_B);
     const elapsed = performance.now() - started;
     expect(elapsed).to.be.below(10_000);
-    expect(runner.argv).to.deep.equal([`umount -l --no-canonicalize ${mountPath}`, `mount.quobyte --disable-xattrs registry/hung ${mountPath}`]);
+    expect(runner.argv).to.deep.equal(argvOf(host).hungRepair('registry/hung'));
     expect(host.mounts()).to.have.length(1);
     expect((await driver.inspectMount(mountPath)).state).to.equal('healthy');
     expect(readFileSync(driver.getDevicePath(volume), 'utf8')).to.equal('still here');

@@ -11,6 +11,7 @@ import chaiAsPromised from 'chai-as-promised';
 import { FileAttachmentStore } from '../../lib/attachments/file-attachment-store.js';
 import { AttachmentStoreError } from '../../lib/errors.js';
 import { encodeFileName } from '../../lib/filesystem/file-name.js';
+import { argvOf, itRootAgentOnly } from './support/agent-driver.js';
 import type { RealHost } from './support/real-host.js';
 import { STATE_FILE_NAME, WORKTREE, ci, finished, guest, makeDriver, mountLayers, writeBackingImage, useRealHost } from './support/driver-scene.js';
 
@@ -73,13 +74,13 @@ describe('state file: corrupt, linked and agent-owned stores (real mounts)', fun
       writeFileSync(join(storeFolder(), 'garbage'), 'x');
       await expect(driver.reconcile()).to.be.rejectedWith(AttachmentStoreError, /garbage/);
       await expect(driver.listAttachments()).to.be.rejectedWith(AttachmentStoreError);
-      expect(runner.argv.filter((argv) => argv.startsWith('umount'))).to.have.length(1);
+      expect(runner.argv.filter((argv) => argv === argvOf(host).umount(EXPORT))).to.have.length(1);
       expect(mountLayers(host.mountBase)).to.deep.equal(new Map([[mountPath, 1]]));
       expect(existsSync(join(storeFolder(), 'garbage'))).to.be.true;
     });
   });
 
-  it('a store reached through a symbolic link: the agent, the CLI and a third process use one store', async () => {
+  itRootAgentOnly('an unprivileged agent\'s store is the folder an operator pre-creates in the base for it, not a link elsewhere', 'a store reached through a symbolic link: the agent, the CLI and a third process use one store', async () => {
     const real = join(host.root, 'var', 'attachments.json');
     mkdirSync(join(host.root, 'var'));
     const link = join(host.mountBase, STATE_FILE_NAME);

@@ -19,6 +19,7 @@ import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe
 import { difference, mountTable } from './support/mount-table.js';
 import { RecordingRunner } from './support/recording-runner.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { describeRootAgentOnly } from './support/agent-driver.js';
 
 use(chaiAsPromised);
 
@@ -122,7 +123,7 @@ function startScript(source: string, args: string[], asUser?: number): { ready: 
   return { ready, done };
 }
 
-describe('symlink attacks on the mount base (real mounts, whole mount table)', function () {
+describeRootAgentOnly('these are a root agent\'s own path checks (with a helper the helper checks the base: libvirt-volume-helper.integration.spec.ts), and a root agent racing links', 'symlink attacks on the mount base (real mounts, whole mount table)', function () {
   this.timeout(120_000);
   let host: RealHost;
   let runner: RecordingRunner;

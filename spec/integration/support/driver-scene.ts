@@ -10,9 +10,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConnectionInfo } from '../../../lib/drivers/connection-info.js';
-import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../../../lib/drivers/quobyte-volume-driver.js';
 import { encodeFileName } from '../../../lib/filesystem/file-name.js';
 import { parseMountInfo } from '../../../lib/filesystem/parse-mount-info.js';
+import { driverFor, type CallLog, type DriverChoice, type DriverUnderTest } from './agent-driver.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './real-host.js';
 import { RecordingRunner } from './recording-runner.js';
 
@@ -53,10 +53,12 @@ export function writeBackingImage(host: RealHost, exportName: string, name = 'vo
   return path;
 }
 
-/** A driver with the default (host-wide, file) store of its base, recording its commands. */
-export function makeDriver(host: RealHost, options: Partial<QuobyteVolumeDriverOptions> = {}, env: Record<string, string> = {}): { driver: QuobyteVolumeDriver; runner: RecordingRunner } {
-  const runner = new RecordingRunner(host.runner(env));
-  return { driver: new QuobyteVolumeDriver({ mountPointBase: host.mountBase, runner, systemd: false, probeTimeoutMs: 1_000, ...options }), runner };
+/**
+ * A driver with the default (host-wide, file) store of its base, recording its commands: in
+ * this process, or as the unprivileged agent in the agent pass (support/agent-driver.ts).
+ */
+export function makeDriver(host: RealHost, options: DriverChoice = {}, env: Record<string, string> = {}): { driver: DriverUnderTest; runner: CallLog } {
+  return driverFor(host, options, env);
 }
 
 /** Reads a small local file every 20 ms until stopped; resolves to the slowest read in ms. */

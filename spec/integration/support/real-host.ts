@@ -29,6 +29,12 @@ export function missingRequirement(needs: { virsh?: boolean } = {}): string | un
   if (needs.virsh === true && spawnSync('virsh', ['--version'], { stdio: 'ignore' }).status !== 0) {
     return 'virsh is not installed (apt-get install libvirt-clients)';
   }
+  // The agent pass (LVD_IT_AGENT=unprivileged) runs the driver as nobody through sudo.
+  if (process.env.LVD_IT_AGENT === 'unprivileged') {
+    for (const tool of ['sudo', 'setpriv', 'visudo']) {
+      if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) return `${tool} is not installed (the unprivileged-agent pass needs sudo, setpriv and visudo)`;
+    }
+  }
   return undefined;
 }
 
@@ -107,8 +113,22 @@ export class RealHost {
     return pid;
   }
 
+  readonly #cleanUps: Array<() => void> = [];
+
+  /** Runs `fn` first in {@link cleanUp} (an agent to stop, a sudoers drop-in to remove). */
+  onCleanUp(fn: () => void): void {
+    this.#cleanUps.push(fn);
+  }
+
   /** Unmounts everything under the base, frees stopped clients, and removes the scratch area. */
   cleanUp(): void {
+    for (const fn of this.#cleanUps.splice(0).reverse()) {
+      try {
+        fn();
+      } catch (error) {
+        console.warn(`      clean-up: ${(error as Error).message}`);
+      }
+    }
     const pids = new Set(this.#signalled);
     for (const file of existsSync(this.state) ? readdirSync(this.state) : []) {
       if (file.endsWith('.pid')) pids.add(Number(readFileSync(join(this.state, file), 'utf8').trim()));
