@@ -1,7 +1,7 @@
 /**
- * The probe of a `status` run, started before anything else loads, with `/bin/sh` probe
- * children (`shellChildren`): a Node probe child's start would cost about as much as the rest
- * of the command, and `status` only needs `stat`, `lstat` and `realpath` contained.
+ * The probe of a `status` run, started before anything else loads: its probe child (a second
+ * Node start, the largest part of what `status` costs) then boots while this process loads the
+ * CLI and reads the mount table and the store, not after.
  *
  * @module
  */
@@ -11,7 +11,7 @@ let early: NodeFileSystemProbe | undefined;
 
 /** A probe for one look at the mounts under a base. */
 export function statusProbe(): NodeFileSystemProbe {
-  return new NodeFileSystemProbe({ shellChildren: true });
+  return new NodeFileSystemProbe();
 }
 
 /** Creates the probe and starts its first child. */

@@ -10,7 +10,6 @@ import { parseMountInfo } from './parse-mount-info.js';
 import { ProbeChildPool, type ProbeChildPoolOptions } from './probe-child-pool.js';
 import { toCallResults, toPathStat, type ProbeRequestBody } from './probe-child-protocol.js';
 import { runCallsInOrder } from './run-calls-in-order.js';
-import { shellCanRun, shellProbeProgram } from './shell-probe-program.js';
 
 /** Options for {@link NodeFileSystemProbe}. */
 export interface NodeFileSystemProbeOptions {
@@ -38,17 +37,7 @@ export interface NodeFileSystemProbeOptions {
   contained?: boolean;
   /** How many probe children, for how long; see {@link ProbeChildPoolOptions}. */
   probeChildren?: ProbeChildPoolOptions;
-  /**
-   * Make `stat`, `lstat` and `realpath` in `/bin/sh` children running coreutils (see
-   * `shell-probe-program.ts`): a child starts in a millisecond instead of a Node start, and each
-   * call costs a fork. For one-shot commands that look at a few mounts (`libvirt-volume status`).
-   * @default false
-   */
-  shellChildren?: boolean;
 }
-
-/** A shell child's call forks and execs a tool (milliseconds): it counts as stuck later than a Node child's. */
-const SHELL_SPAWN_AFTER_MS = 200;
 
 function statsToPathStat(stats: Stats): PathStat {
   return {
@@ -100,8 +89,6 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   readonly #fuseConnectionsPath: string;
   readonly #initCommPath: string;
   readonly #pool: ProbeChildPool | undefined;
-  /** The `/bin/sh` children, with `shellChildren`. */
-  readonly #shellPool: ProbeChildPool | undefined;
   readonly #guard = new InProcessGuard();
   /** Calls with a timeout still waiting for a child's answer, by operation and path. */
   readonly #shared = new Map<string, Promise<unknown>>();
@@ -112,7 +99,6 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     this.#fuseConnectionsPath = options.fuseConnectionsPath ?? '/sys/fs/fuse/connections';
     this.#initCommPath = options.initCommPath ?? '/proc/1/comm';
     this.#pool = options.contained === false ? undefined : new ProbeChildPool(options.probeChildren);
-    this.#shellPool = options.contained === false || options.shellChildren !== true ? undefined : new ProbeChildPool({ spawnAfterMs: SHELL_SPAWN_AFTER_MS, ...options.probeChildren, program: shellProbeProgram() });
   }
 
   /** Reads and parses the mount table. */
@@ -249,24 +235,23 @@ export class NodeFileSystemProbe implements FileSystemProbe {
   /** Kills the probe children; a later call starts a new one. Waiting calls reject with `ECANCELED`. */
   close(): void {
     this.#pool?.close();
-    this.#shellPool?.close();
   }
 
   /** Starts a probe child now (when none runs), to overlap its start with other work. */
   warmUp(): void {
-    (this.#shellPool ?? this.#pool)?.warmUp();
+    this.#pool?.warmUp();
   }
 
   /** PIDs of the live probe children (none with `contained: false`). */
   get probeChildPids(): number[] {
-    return [...(this.#pool?.pids ?? []), ...(this.#shellPool?.pids ?? [])];
+    return this.#pool?.pids ?? [];
   }
 
   /** Runs a call in a probe child; calls with a timeout on the same thing share one answer. */
   #contained(body: Exclude<ProbeRequestBody, { op: 'batch' }>, options: ProbeOptions): Promise<unknown> {
     // The children run in `/`: a relative path means what it means here.
     body.path = resolve(body.path);
-    const pool = this.#shellPool !== undefined && shellCanRun(body.op, body.path) ? this.#shellPool : (this.#pool as ProbeChildPool);
+    const pool = this.#pool as ProbeChildPool;
     const { timeoutMs } = options;
     const changes = body.op === 'mkdir' || body.op === 'rmdir';
     if (timeoutMs === undefined || changes) return pool.run(body, timeoutMs);

@@ -70,7 +70,7 @@ export class ProbeChildPool {
     this.#idleMs = options.idleMs ?? 10_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.#spawnAfterMs = options.spawnAfterMs ?? 25;
-    this.#program = options.program ?? nodeProbeProgram(options.execPath);
+    this.#program = nodeProbeProgram(options.execPath);
     if (!Number.isInteger(this.#maxChildren) || this.#maxChildren < 1) throw new TypeError(`Expected maxChildren to be a positive integer, got ${this.#maxChildren}`);
   }
 
@@ -149,7 +149,7 @@ export class ProbeChildPool {
     // A loader or debugger meant for the parent has no business in the child.
     delete env.NODE_OPTIONS;
     childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-    const proc = childProcess.spawn(this.#program.file, [...this.#program.args], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'], detached: this.#program.ownGroup === true });
+    const proc = childProcess.spawn(this.#program.file, [...this.#program.args], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
     const child: Child = { process: proc, pid: proc.pid, ready: false, job: undefined, timer: undefined, idleTimer: undefined, decoder: new LineDecoder(), stderr: '' };
     this.#children.add(child);
     child.timer = setTimeout(() => { this.#failStart(child, probeError('ECHILD', `probe child not ready within ${this.#startTimeoutMs} ms`)); }, this.#startTimeoutMs);
@@ -218,9 +218,7 @@ export class ProbeChildPool {
     clearTimeout(child.idleTimer);
     if (kill) {
       if (child.pid !== undefined && child.process.exitCode === null && child.process.signalCode === null) this.#killed.add(child.pid);
-      // A program that runs the call in a process of its own (a shell's `stat`) is killed whole.
-      if (this.#program.ownGroup === true && child.process.pid !== undefined) killGroup(child.process.pid);
-      else child.process.kill('SIGKILL');
+      child.process.kill('SIGKILL');
     } else {
       child.process.stdin.end();
     }
@@ -261,14 +259,5 @@ export class ProbeChildPool {
     if (!this.#children.has(child)) return;
     if (!child.ready) child.stderr += ` (exit code ${code ?? 'none'}, signal ${signal ?? 'none'})`;
     this.#lost(child);
-  }
-}
-
-/** SIGKILL to a child's process group (it leads one: spawned `detached`). */
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
   }
 }

@@ -1,8 +1,6 @@
 /**
- * What a `ProbeChildPool` runs: a program and how to talk to it, line by line. The default is
- * Node running `probe-child-script.ts` with the JSON protocol of `probe-child-protocol.ts`,
- * which can do every probe call; `shell-probe-program.ts` is a lighter one for `stat`, `lstat`
- * and `realpath` only.
+ * What a `ProbeChildPool` runs, and its options: Node running `probe-child-script.ts`, spoken to
+ * with the JSON line protocol of `probe-child-protocol.ts`.
  *
  * @module
  */
@@ -17,11 +15,6 @@ export interface ProbeChildProgram {
   args: readonly string[];
   /** Environment variables for it (the parent's when absent, without `NODE_OPTIONS`). */
   env?: NodeJS.ProcessEnv;
-  /**
-   * It runs calls in processes of its own: it is started in a process group of its own, and a
-   * timeout kills the whole group, so that nothing it started is left waiting on a hung mount.
-   */
-  ownGroup?: boolean;
   /** A request as the line the program reads (with its newline). */
   encode(request: ProbeRequest): string;
   /**
@@ -70,9 +63,4 @@ export interface ProbeChildPoolOptions {
    * @default process.execPath
    */
   execPath?: string;
-  /**
-   * What the children run, and how to talk to it; `execPath` is then ignored.
-   * @default Node with the probe child script
-   */
-  program?: ProbeChildProgram;
 }
