@@ -23,7 +23,6 @@ async function runHere(): Promise<number> {
 if (isSupervisedChild()) {
   await reportExitCode(await runHere());
 } else if (!needsSupervision(argv)) {
-  if (argv[0] === 'status') (await import('./early-probe.js')).startProbeEarly();
   process.exitCode = await runHere();
 } else {
   try {

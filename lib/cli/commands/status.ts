@@ -53,12 +53,10 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     ].join('\n'),
   );
   command.action(async () => {
-    // The probe (see `early-probe.ts`) was started by `main.ts`, or starts now while the driver
-    // loads; the driver is loaded when the command runs, so that `--help` and `config` do not
-    // pay for it.
-    const early = deps.probe === undefined ? await import('../early-probe.js') : undefined;
-    const ownProbe = early === undefined ? undefined : (early.takeEarlyProbe() ?? early.statusProbe());
-    ownProbe?.warmUp();
+    // One contained look at the base and its mounts (see `snapshot-probe.ts`); a probe child
+    // starts only for what it did not answer. The driver is loaded when the command runs, so
+    // that `--help` and `config` do not pay for it.
+    const ownProbe = deps.probe === undefined ? new (await import('../snapshot-probe.js')).SnapshotProbe() : undefined;
     const { openDriver, resolveStatePath } = await import('../cli-context.js');
     const options = command.opts<StatusOptions>();
     if (options.json === true && options.format !== undefined && options.format !== 'json') {
@@ -67,8 +65,10 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     const format: StatusFormat = options.json === true ? 'json' : (options.format ?? 'table');
     const { driver, probe } = openDriver(ownProbe === undefined ? deps : { ...deps, probe: ownProbe }, options);
     const base = driver.mountPointBase;
+    const statePath = resolveStatePath(options, deps.env, base);
+    await ownProbe?.snapshot(base, statePath);
     // Checked, not assumed: a mistyped base would otherwise look like a host with no mounts.
-    await checkHostPaths(probe, base, resolveStatePath(options, deps.env, base));
+    await checkHostPaths(probe, base, statePath);
     const waiting = deps.stderr.isTTY === true;
     const rows = await listVolumeStatus(driver, probe, {
       waitingAfterMs: WAITING_AFTER_MS,
