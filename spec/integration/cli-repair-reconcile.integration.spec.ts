@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
 import { runCaptured } from '../cli/cli-harness.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { describeRootAgentOnly } from './support/agent-driver.js';
 
 const MAIN = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,7 +22,7 @@ const ATTRIBUTE_CACHE_MS = 1_500;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('libvirt-volume repair and reconcile on real FUSE mounts', function () {
+describeRootAgentOnly("the CLI is the operator's tool, run as root; it has no privilegedHelper option (an unprivileged agent's repair and reconcile run through the helper in hung-shares, crash-reconcile and stacked-mounts)", 'libvirt-volume repair and reconcile on real FUSE mounts', function () {
   this.timeout(90_000);
   let host: RealHost;
   let state: string;

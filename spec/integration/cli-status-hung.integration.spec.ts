@@ -15,6 +15,7 @@ import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js'
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
 import { childEnv } from '../support/child-env.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { describeRootAgentOnly } from './support/agent-driver.js';
 
 const MAIN = fileURLToPath(new URL('../../lib/cli/main.ts', import.meta.url));
 const LOG_FORKS = fileURLToPath(new URL('../cli/fixtures/log-forks.ts', import.meta.url));
@@ -38,7 +39,7 @@ function runStatus(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numb
   });
 }
 
-describe('libvirt-volume status with a hung mount, unsupervised', function () {
+describeRootAgentOnly("the CLI is the operator's tool, run as root; an unprivileged agent's view of a hung mount is checked through its driver in hung-shares", 'libvirt-volume status with a hung mount, unsupervised', function () {
   this.timeout(60_000);
   let host: RealHost;
 

@@ -13,6 +13,7 @@ import chaiAsPromised from 'chai-as-promised';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
 import { GuestProcess, childPids, mountStandIn, processState, setSlowStat, startShareWithGuest, threadCount, threadsBlockedInFuse } from './support/guest-safety.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
+import { describeRootAgentOnly } from './support/agent-driver.js';
 
 use(chaiAsPromised);
 
@@ -46,7 +47,7 @@ function sampleLocalReads(file: string): { stop: () => Promise<number> } {
   return { stop: async () => { state.running = false; await loop; return slowest; } };
 }
 
-describe('NodeFileSystemProbe on hung and slow FUSE mounts', function () {
+describeRootAgentOnly("probes in the test process itself (its threads are the measurement); its own test 'works the same for an unprivileged agent' runs the probe's child as nobody in the root pass", 'NodeFileSystemProbe on hung and slow FUSE mounts', function () {
   this.timeout(180_000);
   let host: RealHost;
   let probe: NodeFileSystemProbe;

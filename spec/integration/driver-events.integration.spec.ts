@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { expect } from 'chai';
-import type { Command, CommandResult, CommandRunner, RunOptions } from '../../lib/commands/command-runner.js';
 import type { ConnectionInfo } from '../../lib/drivers/connection-info.js';
 import { QuobyteVolumeDriver } from '../../lib/drivers/quobyte-volume-driver.js';
 import { VolumeUnresponsiveError } from '../../lib/errors.js';
@@ -16,7 +15,7 @@ import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe
 import { CHANNELS, subscribeChannel, type ChannelKind, type ChannelMessages } from '../../lib/observability/channels.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
-import { describeRootAgentOnly } from './support/agent-driver.js';
+import { AGENT_MODE, driverFor, helperOf, itRootAgentOnly } from './support/agent-driver.js';
 
 const GUEST_A = { uuid: '11111111-1111-4111-8111-111111111111' };
 const GUEST_B = { uuid: '22222222-2222-4222-8222-222222222222' };
@@ -26,16 +25,6 @@ const PROBE_TIMEOUT_MS = 1_000;
 const ATTRIBUTE_CACHE_MS = 1_500;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Records every command the driver hands its runner, then runs it for real. */
-class RecordingRunner implements CommandRunner {
-  readonly argv: string[][] = [];
-  constructor(readonly inner: CommandRunner) {}
-  async run(command: Command, options?: RunOptions): Promise<CommandResult> {
-    this.argv.push([command.file, ...command.args]);
-    return this.inner.run(command, options);
-  }
-}
 
 type Event = { [K in ChannelKind]: { kind: K; message: ChannelMessages[K] } }[ChannelKind];
 
@@ -99,7 +88,7 @@ async function untilClientGone(mountPath: string): Promise<void> {
   throw new Error(`${mountPath} still answers after its client was killed`);
 }
 
-describeRootAgentOnly('diagnostics_channel events and the logger option are in-process; the root pass covers them, and the agent pass checks the same commands through runner.argv', 'driver events on real FUSE mounts (diagnostics_channel)', function () {
+describe('driver events on real FUSE mounts (diagnostics_channel)', function () {
   this.timeout(60_000);
   let host: RealHost;
   let probe: NodeFileSystemProbe;
@@ -124,17 +113,24 @@ describeRootAgentOnly('diagnostics_channel events and the logger option are in-p
     probe.close();
   });
 
-  it('publishes each event of a mount → reuse → repair → hung → forced repair → busy → unmount cycle once, with one command event per command', async () => {
-    const runner = new RecordingRunner(host.runner());
-    const driver = new QuobyteVolumeDriver({ mountPointBase: host.mountBase, runner, probe, systemd: false, probeTimeoutMs: PROBE_TIMEOUT_MS });
+  // In the agent pass the driver runs as nobody through the helper; its events come back with
+  // each reply and are published again here (support/agent-driver.ts), its commands are the helper's.
+  it(`publishes each event of a mount → reuse → repair → hung → forced repair → busy → unmount cycle once, with one command event per command${AGENT_MODE ? ' (as nobody, through the helper)' : ''}`, async () => {
+    const { driver, runner } = driverFor(host, { probeTimeoutMs: PROBE_TIMEOUT_MS });
     const exportName = 'registry:7861/events';
     const ci: ConnectionInfo = { driver_volume_type: 'quobyte', data: { export: `quobyte://${exportName}`, name: 'volume-1' } };
-    const { mountPath, devicePath } = driver.resolveVolume(ci);
-    const mountArgv = ['mount.quobyte', '--disable-xattrs', exportName, mountPath];
-    const ok = (argv: readonly string[]): { argv: readonly string[]; exitCode: number; errorCode: null } => ({ argv, exitCode: 0, errorCode: null });
+    const mountPath = driver.getMountPath(ci);
+    const devicePath = driver.getDevicePath(ci);
+    const helper = AGENT_MODE ? ['sudo', '-n', helperOf(host)] : [];
+    const argv = AGENT_MODE
+      ? { mount: [...helper, 'mount', exportName], umount: [...helper, 'umount', exportName], lazyUmount: [...helper, 'umount', exportName, '--lazy'], forcedAbort: [[...helper, 'abort', exportName, '--force']] }
+      : { mount: ['mount.quobyte', '--disable-xattrs', exportName, mountPath], umount: ['umount', '--no-canonicalize', mountPath], lazyUmount: ['umount', '-l', '--no-canonicalize', mountPath], forcedAbort: [] };
+    const mountArgv = argv.mount;
+    const ok = (command: readonly string[]): { argv: readonly string[]; exitCode: number; errorCode: null } => ({ argv: command, exitCode: 0, errorCode: null });
+    const ranArgv = (): string[][] => runner.commands.map((command) => [command.file, ...command.args]);
     let ran = 0;
     /** The commands the runner ran since the last call. */
-    const ranSince = (): string[][] => runner.argv.slice(ran, (ran = runner.argv.length));
+    const ranSince = (): string[][] => ranArgv().slice(ran, (ran = runner.commands.length));
 
     // mount
     expect(await driver.connectVolume(ci, GUEST_A)).to.include({ action: 'mounted' });
@@ -161,8 +157,8 @@ describeRootAgentOnly('diagnostics_channel events and the logger option are in-p
       { kind: 'unmount', mountPath, lazy: false, reason: 'repair' },
       { kind: 'mount', mountPath, export: exportName },
     ]);
-    expect(commandsOf(phase)).to.deep.equal([ok(['umount', '--no-canonicalize', mountPath]), ok(mountArgv)]);
-    expect(ranSince()).to.deep.equal([['umount', '--no-canonicalize', mountPath], mountArgv]);
+    expect(commandsOf(phase)).to.deep.equal([ok(argv.umount), ok(mountArgv)]);
+    expect(ranSince()).to.deep.equal([argv.umount, mountArgv]);
 
     // unresponsive: the client stops; a third guest's connect leaves the mount in use alone
     host.signalClient(mountPath, 'SIGSTOP');
@@ -181,9 +177,10 @@ describeRootAgentOnly('diagnostics_channel events and the logger option are in-p
       { kind: 'unmount', mountPath, lazy: true, reason: 'repair' },
       { kind: 'mount', mountPath, export: exportName },
     ]);
-    // fusectl is mounted (ensureFuseControl), so the abort is a write, not a command.
-    expect(commandsOf(phase)).to.deep.equal([ok(['umount', '-l', '--no-canonicalize', mountPath]), ok(mountArgv)]);
-    expect(ranSince()).to.deep.equal([['umount', '-l', '--no-canonicalize', mountPath], mountArgv]);
+    // As root, fusectl is mounted (ensureFuseControl), so the abort is a write, not a command;
+    // through the helper it is the helper's `abort --force`.
+    expect(commandsOf(phase)).to.deep.equal([...argv.forcedAbort.map(ok), ok(argv.lazyUmount), ok(mountArgv)]);
+    expect(ranSince()).to.deep.equal([...argv.forcedAbort, argv.lazyUmount, mountArgv]);
 
     // busy: another process holds the image open when the last guest goes
     const holder = spawn('sh', ['-c', 'exec 3<"$1"; echo ready; exec sleep 60', 'holder', devicePath], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -193,8 +190,8 @@ describeRootAgentOnly('diagnostics_channel events and the logger option are in-p
     expect(events.take()).to.deep.equal([]);
     expect(await driver.disconnectVolume(ci, GUEST_B)).to.deep.equal({ unmounted: false, reason: 'busy' });
     phase = events.take();
-    expect(described(phase)).to.deep.equal([{ kind: 'busy', mountPath, argv: ['umount', '--no-canonicalize', mountPath] }]);
-    expect(commandsOf(phase)).to.deep.equal([{ argv: ['umount', '--no-canonicalize', mountPath], exitCode: 32, errorCode: 'ERR_COMMAND_FAILED' }]);
+    expect(described(phase)).to.deep.equal([{ kind: 'busy', mountPath, argv: argv.umount }]);
+    expect(commandsOf(phase)).to.deep.equal([{ argv: argv.umount, exitCode: 32, errorCode: 'ERR_COMMAND_FAILED' }]);
     ranSince();
 
     // unmount: the holder goes; the next disconnect finishes the job
@@ -213,12 +210,12 @@ describeRootAgentOnly('diagnostics_channel events and the logger option are in-p
     expect(host.mounts()).to.deep.equal([]);
 
     // One command event per command the runner ran, in order, over the whole cycle.
-    expect(commandsOf(events.all).map((command) => command.argv)).to.deep.equal(runner.argv);
+    expect(commandsOf(events.all).map((command) => command.argv)).to.deep.equal(ranArgv());
     expect(await driver.reconcile()).to.deep.equal({ unmounted: [], kept: [], missing: [], stacked: [], flattened: [], foreign: [] });
     expect(events.take()).to.deep.equal([]);
   });
 
-  it('logs each command to the logger option: debug when it succeeds, warn when it fails', async () => {
+  itRootAgentOnly('the logger option is a function called in the driver\'s own process; the agent\'s commands and their outcomes are checked through the command events above', 'logs each command to the logger option: debug when it succeeds, warn when it fails', async () => {
     const lines: Array<{ level: keyof Logger; message: string; details: Readonly<Record<string, unknown>> | undefined }> = [];
     const record = (level: keyof Logger) => (message: string, details?: Readonly<Record<string, unknown>>): void => {
       lines.push({ level, message, details });

@@ -13,11 +13,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { EXAMPLE_BASE, EXAMPLE_MOUNT_NAME, EXAMPLE_STORE, PACKAGE_IMPORT, exampleBlock } from '../docs/readme-example-block.js';
 import { RealHost, requireRealHost } from './support/real-host.js';
+import { describeRootAgentOnly } from './support/agent-driver.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PACKAGE_ROOT = pathToFileURL(join(ROOT, 'lib/index.ts')).href;
 
-describe('README.md example on a real host, as written', function () {
+describeRootAgentOnly("the README's example is run as written: the library's defaults, as root, in a private mount namespace; the unprivileged deployment is docs/operations.md's, covered by unprivileged-agent", 'README.md example on a real host, as written', function () {
   this.timeout(90_000);
   let host: RealHost;
 

@@ -9,9 +9,12 @@
  * pre-created for the agent, as docs/operations.md tells an operator to. Calls, results and typed
  * errors cross as JSON lines; `getMountPath`, `getDevicePath` and `getConfig` are pure and run
  * here. The commands the agent ran come back with each reply, so `runner.argv` is there in both
- * modes (with the helper's argv in the agent pass: {@link argvOf}).
+ * modes (with the helper's argv in the agent pass: {@link argvOf}), and so do the driver's
+ * `diagnostics_channel` events, published again here on the same channels before the call
+ * resolves, so a subscriber in the test process sees them as from an in-process driver.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -26,6 +29,7 @@ import { QuobyteVolumeDriver } from '../../../lib/drivers/quobyte-volume-driver.
 import type { GetConfigOptions } from '../../../lib/drivers/volume-driver.js';
 import type { BackingImage } from '../../../lib/images/image-gate.js';
 import type { GuestDiskConfig } from '../../../lib/libvirt/guest-disk-config.js';
+import { CHANNELS, type ChannelKind } from '../../../lib/observability/channels.js';
 import type { AgentDriverSpec } from '../fixtures/agent-server.js';
 import { fromWire, toWire } from './agent-wire.js';
 import { mountTable } from './mount-table.js';
@@ -59,12 +63,13 @@ export interface CallLog {
   readonly aborts: number[];
 }
 
-type Reply = { id: number; ok?: unknown; error?: unknown; chain?: BackingImage[]; calls?: Command[]; aborts?: number[] };
+type Reply = { id: number; ok?: unknown; error?: unknown; chain?: BackingImage[]; calls?: Command[]; aborts?: number[]; events?: unknown };
 
 /** The agent child of one host: `nobody`, one process for every driver a test makes. */
 class AgentProcess {
   static readonly #byHost = new WeakMap<RealHost, AgentProcess>();
   static readonly #sudoers = new Set<string>();
+  static readonly #deployed = new WeakMap<RealHost, string>();
   readonly helper: string;
   readonly ready: Promise<number>;
   readonly #child: ChildProcessWithoutNullStreams;
@@ -87,23 +92,34 @@ class AgentProcess {
     for (const file of AgentProcess.#sudoers) rmSync(file, { force: true });
   }
 
-  private constructor(host: RealHost) {
+  /**
+   * What an operator deploys for an unprivileged agent on `host`, once per host: the helper, a
+   * sudoers drop-in allowing `nobody` only that (removed at the host's clean-up), and the default
+   * store's folder in the root-owned base, the agent's.
+   * @returns The helper's path.
+   */
+  static deploy(host: RealHost): string {
+    let helper = AgentProcess.#deployed.get(host);
+    if (helper !== undefined) return helper;
     chmodSync(host.root, 0o755); // nobody reaches the base; the base and the helper stay root's
     const sudoers = `/etc/sudoers.d/lvd-agent-pass-${process.pid}-${host.root.slice(host.root.lastIndexOf('-') + 1)}`;
     AgentProcess.#sudoers.add(sudoers);
     host.onCleanUp(() => {
-      try {
-        this.stop();
-      } finally {
-        rmSync(sudoers, { force: true });
-        AgentProcess.#sudoers.delete(sudoers);
-      }
+      rmSync(sudoers, { force: true });
+      AgentProcess.#sudoers.delete(sudoers);
     });
-    this.helper = installHelper(host, sudoers);
-    // What an operator deploys: the default store's folder in the root-owned base, the agent's.
+    helper = installHelper(host, sudoers);
+    AgentProcess.#deployed.set(host, helper);
     const storeFolder = join(host.mountBase, `${DEFAULT_STATE_FILE_NAME}.d`);
     mkdirSync(storeFolder, { mode: 0o700 });
     chownSync(storeFolder, AGENT_UID, AGENT_UID);
+    return helper;
+  }
+
+  private constructor(host: RealHost) {
+    this.helper = AgentProcess.deploy(host);
+    // Registered after the drop-in's removal, so it runs first (clean-ups run in reverse).
+    host.onCleanUp(() => { this.stop(); });
     const setpriv = [`--reuid=${AGENT_UID}`, `--regid=${AGENT_UID}`, '--clear-groups'];
     this.#child = spawn('setpriv', [...setpriv, process.execPath, '--import', 'tsx', 'spec/integration/fixtures/agent-server.ts'], {
       cwd: WORKTREE,
@@ -187,6 +203,7 @@ class AgentDriver implements DriverUnderTest {
     const reply = await this.#agent.request('call', { driver: this.#id, method, args: toWire(args) });
     this.#log.commands.push(...(reply.calls ?? []));
     this.#log.aborts.push(...(reply.aborts ?? []));
+    for (const { kind, message } of (fromWire(reply.events ?? []) as Array<{ kind: ChannelKind; message: unknown }>)) diagnosticsChannel.channel(CHANNELS[kind]).publish(message);
     if (reply.error !== undefined) throw fromWire(reply.error) as Error;
     if (reply.chain !== undefined) this.#chains.set(this.#pure.getDevicePath(args[0] as ConnectionInfo), reply.chain);
     return fromWire(reply.ok) as T;
@@ -239,6 +256,17 @@ export function unprivilegedDriverFor(host: RealHost, choice: DriverChoice = {},
   return { driver, runner };
 }
 
+/**
+ * For a spec that starts agent processes of its own (crash, stacked, host-wide): in the agent
+ * pass, the driver option that runs the helper through sudo and the spawn options that make the
+ * process `nobody` (libuv clears the supplementary groups when it sets a uid), the helper
+ * deployed on `host` first; as root, nothing.
+ */
+export function ownAgentProcess(host: RealHost): { driver: { privilegedHelper?: string[] }; spawn: { uid?: number; gid?: number } } {
+  if (!AGENT_MODE) return { driver: {}, spawn: {} };
+  return { driver: { privilegedHelper: ['sudo', '-n', AgentProcess.deploy(host)] }, spawn: { uid: AGENT_UID, gid: AGENT_UID } };
+}
+
 /** The uid, gid and groups of the host's agent process (agent pass only). */
 export async function agentIdentity(host: RealHost): Promise<{ uid: number; gid: number; groups: number[] }> {
   return (await AgentProcess.of(host).request('whoami')).ok as { uid: number; gid: number; groups: number[] };
@@ -246,7 +274,7 @@ export async function agentIdentity(host: RealHost): Promise<{ uid: number; gid:
 
 /** The helper an agent on `host` runs through sudo (agent pass only). */
 export function helperOf(host: RealHost): string {
-  return AgentProcess.of(host).helper;
+  return AgentProcess.deploy(host);
 }
 
 /**

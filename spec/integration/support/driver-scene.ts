@@ -120,6 +120,15 @@ export function spawnTsx(script: string, args: readonly string[], env: Record<st
   });
 }
 
+/** SIGKILL to the process group of a child spawned `detached` (its sudo and helper children too), if any is left. */
+export function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
 /** Collects a child's stdout and stderr and resolves with them and its exit code. */
 export function finished(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   let stdout = '';

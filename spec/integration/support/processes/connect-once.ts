@@ -8,10 +8,11 @@ import { createInterface } from 'node:readline';
 import { QuobyteVolumeDriver } from '../../../../lib/drivers/quobyte-volume-driver.js';
 import { ci, guest } from '../driver-scene.js';
 
-interface Job { base: string; export: string; guest: number }
+/** `privilegedHelper`: in the agent pass (the process runs as nobody), the helper through sudo. */
+interface Job { base: string; export: string; guest: number; privilegedHelper?: string[] }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
-const driver = new QuobyteVolumeDriver({ mountPointBase: job.base, systemd: false, probeTimeoutMs: 2_000 });
+const driver = new QuobyteVolumeDriver({ mountPointBase: job.base, systemd: false, probeTimeoutMs: 2_000, ...(job.privilegedHelper === undefined ? {} : { privilegedHelper: job.privilegedHelper }) });
 process.stdout.write('READY\n');
 for await (const line of createInterface({ input: process.stdin })) {
   if (line !== 'go') continue;

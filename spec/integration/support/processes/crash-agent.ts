@@ -1,6 +1,6 @@
 /**
  * An agent process for crash-reconcile.integration.spec.ts, started ahead of need: it builds its
- * driver, then on `reconcile` (stdin) runs `driver.reconcile()` and prints the report, then on
+ * driver, prints `READY <uid>`, then on `reconcile` (stdin) runs `driver.reconcile()` and prints the report, then on
  * `go` connects and disconnects its guests at random until it is killed (`kill -9`), printing
  * `OP <verb>` as each operation starts.
  */
@@ -8,11 +8,12 @@ import { createInterface } from 'node:readline';
 import { QuobyteVolumeDriver } from '../../../../lib/drivers/quobyte-volume-driver.js';
 import { ci, guest } from '../driver-scene.js';
 
-interface Job { base: string; exports: string[]; guests: number[] }
+/** `privilegedHelper`: in the agent pass (the process runs as nobody), the helper through sudo. */
+interface Job { base: string; exports: string[]; guests: number[]; privilegedHelper?: string[] }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
-const driver = new QuobyteVolumeDriver({ mountPointBase: job.base, systemd: false, probeTimeoutMs: 2_000 });
-process.stdout.write('READY\n');
+const driver = new QuobyteVolumeDriver({ mountPointBase: job.base, systemd: false, probeTimeoutMs: 2_000, ...(job.privilegedHelper === undefined ? {} : { privilegedHelper: job.privilegedHelper }) });
+process.stdout.write(`READY ${String(process.getuid?.())}\n`);
 
 async function churn(): Promise<never> {
   for (;;) {

@@ -9,10 +9,11 @@ import { existsSync } from 'node:fs';
 import { QuobyteVolumeDriver } from '../../../../lib/drivers/quobyte-volume-driver.js';
 import { ci, guest } from '../driver-scene.js';
 
-interface Job { base: string; exports: string[]; guests: number[]; rounds: number; seed: number; stopFile?: string; pauseMs?: number }
+/** `privilegedHelper`: in the agent pass (the process runs as nobody), the helper through sudo. */
+interface Job { base: string; exports: string[]; guests: number[]; rounds: number; seed: number; stopFile?: string; pauseMs?: number; privilegedHelper?: string[] }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
-const driver = new QuobyteVolumeDriver({ mountPointBase: job.base, systemd: false });
+const driver = new QuobyteVolumeDriver({ mountPointBase: job.base, systemd: false, ...(job.privilegedHelper === undefined ? {} : { privilegedHelper: job.privilegedHelper }) });
 let seed = job.seed;
 /** A small deterministic generator (mulberry32), so a failing run can be repeated. */
 function random(): number {
