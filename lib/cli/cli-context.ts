@@ -4,14 +4,12 @@
  *
  * @module
  */
-import { join } from 'node:path';
 import type { AttachmentStore } from '../attachments/attachment-store.js';
 import { FileAttachmentStore } from '../attachments/file-attachment-store.js';
 import type { CommandRunner } from '../commands/command-runner.js';
 import { QuobyteVolumeDriver, type QuobyteVolumeDriverOptions } from '../drivers/quobyte-volume-driver.js';
 import type { FileSystemProbe } from '../filesystem/file-system-probe.js';
 import { NodeFileSystemProbe } from '../filesystem/node-file-system-probe.js';
-import { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from './cli-defaults.js';
 import { CliUsageError } from './cli-usage-error.js';
 
 export { DEFAULT_MOUNT_BASE, DEFAULT_STATE_FILE_NAME, MOUNT_BASE_ENV, STATE_ENV } from './cli-defaults.js';
@@ -68,21 +66,9 @@ export interface OpenedDriver {
   store: AttachmentStore;
 }
 
-/** An unset or empty variable counts as absent. */
-function fromEnv(env: RunCliOptions['env'], name: string): string | undefined {
-  const value = env?.[name];
-  return value === undefined || value === '' ? undefined : value;
-}
+import { resolveMountBase, resolveStatePath } from './cli-defaults.js';
 
-/** `--base`, else `LIBVIRT_VOLUME_MOUNT_BASE`, else Nova's `/var/lib/nova/mnt`. */
-export function resolveMountBase(options: Pick<HostOptions, 'base'>, env: RunCliOptions['env']): string {
-  return options.base ?? fromEnv(env, MOUNT_BASE_ENV) ?? DEFAULT_MOUNT_BASE;
-}
-
-/** `--state`, else `LIBVIRT_VOLUME_STATE`, else `<base>/.libvirt-volume-attachments.json`. */
-export function resolveStatePath(options: Pick<HostOptions, 'state'>, env: RunCliOptions['env'], base: string): string {
-  return options.state ?? fromEnv(env, STATE_ENV) ?? join(base, DEFAULT_STATE_FILE_NAME);
-}
+export { resolveMountBase, resolveStatePath };
 
 /**
  * Builds the driver for one command, with a {@link FileAttachmentStore} at the state path. The driver checks its own options; what it refuses

@@ -4,26 +4,31 @@
  * file's folder and every mount point directly under the base, and is killed (its whole process
  * group) at a short deadline. What it answered is served from that snapshot; anything else, and
  * everything when it did not finish in time (a hung mount among them), goes to the Node probe
- * child as usual, which then starts. On a healthy host `status` so pays two `exec`s instead of a
- * second Node start.
+ * child as usual, which then starts. On a healthy host `status` so pays one `exec` of `stat` instead of
+ * a second Node start. The mount table read then serves the whole command, as one moment.
  *
  * @module
  */
 import { spawn } from 'node:child_process';
 import { dirname } from 'node:path';
-import type { PathStat, ProbeOptions } from '../filesystem/file-system-probe.js';
+import type { MountEntry, PathStat, ProbeOptions } from '../filesystem/file-system-probe.js';
 import { NodeFileSystemProbe } from '../filesystem/node-file-system-probe.js';
 
 /** How long the snapshot may take before its paths go to the probe child instead. */
 const SNAPSHOT_DEADLINE_MS = 500;
 const S_IFMT = 0o170000;
-/** `realpath` of `$1`, then `stat` of the rest: device, raw mode (hex), size, owner, group, inode, name. */
-const SCRIPT = 'realpath -e -- "$1"; shift; exec stat -L --printf "%d %f %s %u %g %i %n\\n" -- "$@"';
+/**
+ * The real path of `$1` (the shell's own `cd -P` and `pwd -P`: no `exec`), then one `stat` of the
+ * rest: device, raw mode (hex), size, owner, group, inode, name.
+ */
+const SCRIPT = 'cd -P "$1" 2>/dev/null && pwd -P; shift; exec stat -L --printf "%d %f %s %u %g %i %n\\n" -- "$@"';
 
 /** See the module notes. */
 export class SnapshotProbe extends NodeFileSystemProbe {
   readonly #stats = new Map<string, PathStat>();
   readonly #realPaths = new Map<string, string>();
+  /** The mount table as the snapshot read it: one moment, for every row. */
+  #mounts: MountEntry[] | undefined;
 
   /**
    * Takes the snapshot of `base` (its real path and `stat`), the folder of `statePath` and the
@@ -32,7 +37,8 @@ export class SnapshotProbe extends NodeFileSystemProbe {
    */
   async snapshot(base: string, statePath: string, deadlineMs = SNAPSHOT_DEADLINE_MS): Promise<void> {
     const trimmed = base.replace(/(?<=.)\/+$/, '');
-    const mounts = (await this.listMounts()).map((entry) => entry.mountPoint).filter((mountPoint) => dirname(mountPoint) === trimmed);
+    this.#mounts = await super.listMounts();
+    const mounts = this.#mounts.map((entry) => entry.mountPoint).filter((mountPoint) => dirname(mountPoint) === trimmed);
     const paths = [...new Set([trimmed, dirname(statePath), ...mounts])];
     // One line per answer: a path that a line cannot carry is left to the probe child.
     if ([trimmed, ...paths].some((path) => !path.startsWith('/') || /[\n\r]/.test(path))) return;
@@ -49,6 +55,10 @@ export class SnapshotProbe extends NodeFileSystemProbe {
       const type = bits & S_IFMT;
       this.#stats.set(path, { dev: Number(dev), mode: bits, size: Number(size), uid: Number(uid), gid: Number(gid), ino: Number(ino), isFile: type === 0o100000, isDirectory: type === 0o040000, isSymbolicLink: type === 0o120000 });
     }
+  }
+
+  override async listMounts(): Promise<MountEntry[]> {
+    return this.#mounts?.map((entry) => ({ ...entry })) ?? super.listMounts();
   }
 
   override async stat(path: string, options: ProbeOptions = {}): Promise<PathStat> {

@@ -3,6 +3,7 @@ import type { RunCliOptions } from '../cli-context.js';
 import { checkHostPaths } from '../check-host-paths.js';
 import { CliExit, EXIT_DEGRADED, EXIT_NOT_FOUND } from '../cli-exit.js';
 import { CliUsageError } from '../cli-usage-error.js';
+import { resolveMountBase, resolveStatePath } from '../cli-defaults.js';
 import { addBaseOption, addProbeTimeoutOption, addStateOption } from '../connection-options.js';
 import { formatStatusPrometheus } from '../format-status-prometheus.js';
 import { formatStatusTable } from '../format-status-table.js';
@@ -56,17 +57,19 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     // One contained look at the base and its mounts (see `snapshot-probe.ts`); a probe child
     // starts only for what it did not answer. The driver is loaded when the command runs, so
     // that `--help` and `config` do not pay for it.
-    const ownProbe = deps.probe === undefined ? new (await import('../snapshot-probe.js')).SnapshotProbe() : undefined;
-    const { openDriver, resolveStatePath } = await import('../cli-context.js');
     const options = command.opts<StatusOptions>();
     if (options.json === true && options.format !== undefined && options.format !== 'json') {
       throw new CliUsageError(`--json and --format ${options.format} contradict each other`);
     }
     const format: StatusFormat = options.json === true ? 'json' : (options.format ?? 'table');
+    const ownProbe = deps.probe === undefined ? new (await import('../snapshot-probe.js')).SnapshotProbe() : undefined;
+    // Taken while the driver loads.
+    const snapshot = ownProbe?.snapshot(resolveMountBase(options, deps.env), resolveStatePath(options, deps.env, resolveMountBase(options, deps.env)));
+    const { openDriver } = await import('../cli-context.js');
     const { driver, probe } = openDriver(ownProbe === undefined ? deps : { ...deps, probe: ownProbe }, options);
     const base = driver.mountPointBase;
     const statePath = resolveStatePath(options, deps.env, base);
-    await ownProbe?.snapshot(base, statePath);
+    await snapshot;
     // Checked, not assumed: a mistyped base would otherwise look like a host with no mounts.
     await checkHostPaths(probe, base, statePath);
     const waiting = deps.stderr.isTTY === true;
