@@ -54,6 +54,16 @@ describe('SnapshotProbe (status)', () => {
     expect(await snap.stat(join(base, 'aaaa'), { timeoutMs: 5_000, fresh: true })).to.include({ isDirectory: true });
   });
 
+  it('serves the mount table it read to the whole command (one moment), and copies of it', async () => {
+    const snap = probe();
+    await snap.snapshot(base, join(base, 'attachments.json'));
+    writeFileSync(table, mountLine(45, join(base, 'later')));
+    const mounts = await snap.listMounts();
+    expect(mounts.map((entry) => entry.mountPoint)).to.deep.equal([join(base, 'aaaa'), join(base, 'bb bb'), join(tmp, 'elsewhere'), join(base, 'gone')]);
+    mounts.pop();
+    expect(await snap.listMounts()).to.have.length(4);
+  });
+
   it('resolves a symlinked base as realpath does', async () => {
     const link = join(tmp, 'link');
     symlinkSync(base, link);
