@@ -44,7 +44,7 @@ export {
   VOLUME_DRIVER_ERROR_CODES,
 } from './errors.js';
 export type { StaleReason, VolumeDriverErrorCode, VolumeDriverErrorOptions } from './errors.js';
-export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeOptions } from './filesystem/file-system-probe.js';
+export type { FileSystemProbe, FuseAbortResult, MountEntry, PathStat, ProbeCall, ProbeCallResult, ProbeOptions } from './filesystem/file-system-probe.js';
 export { NodeFileSystemProbe } from './filesystem/node-file-system-probe.js';
 export type { NodeFileSystemProbeOptions } from './filesystem/node-file-system-probe.js';
 export type { ProbeChildPoolOptions } from './filesystem/probe-child-pool.js';

@@ -227,7 +227,11 @@ export class NodeFileSystemProbe implements FileSystemProbe {
     return abortFuseConnection(this.#fuseConnectionsPath, minor);
   }
 
-  /** `fusectl`'s `waiting` of a connection; see {@link readFuseWaiting}. */
+  /**
+   * How many requests the FUSE connection with this minor has sent to its client and not yet
+   * had answered (`fusectl`'s `waiting`), or `undefined` when there is no such connection.
+   * Never blocks; 0 does not say a `stat` would answer (an idle hung client has 0 waiting).
+   */
   fuseWaiting(minor: number): Promise<number | undefined> {
     return readFuseWaiting(this.#fuseConnectionsPath, minor);
   }
