@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, use } from 'chai';
 import chaiAsPromised from 'chai-as-promised';
 import { NodeFileSystemProbe } from '../../lib/filesystem/node-file-system-probe.js';
-import { GuestProcess, childPids, mountStandIn, processState, setSlowStat, startShareWithGuest, threadCount, threadsBlockedInFuse } from './support/guest-safety.js';
+import { GuestProcess, allThreadsStopped, childPids, mountStandIn, processState, setSlowStat, startShareWithGuest, threadCount, threadsBlockedInFuse } from './support/guest-safety.js';
 import { RealHost, ensureFuseControl, requireRealHost } from './support/real-host.js';
 import { describeRootAgentOnly } from './support/agent-driver.js';
 
@@ -120,7 +120,10 @@ describeRootAgentOnly("probes in the test process itself (its threads are the me
     const mountPath = mountStandIn(host, 'registry/stopped', 'stopped');
     await probe.stat(host.root, { timeoutMs: 5_000 });
     const [first] = probe.probeChildPids;
-    host.signalClient(mountPath, 'SIGSTOP');
+    // Stopped for real before the stat, so the client never reads its request (a request it has
+    // read keeps the killed child until it answers).
+    const client = host.signalClient(mountPath, 'SIGSTOP');
+    await eventually(() => allThreadsStopped(client));
     await expect(probe.stat(mountPath, { timeoutMs: 300 })).to.be.rejected.and.eventually.include({ code: 'ETIMEDOUT' });
     expect(probe.probeChildPids).to.deep.equal([]);
     await eventually(() => processState(first!) === undefined);

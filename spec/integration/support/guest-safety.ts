@@ -153,9 +153,19 @@ export function childPids(): number[] {
 }
 
 /** One-letter state of a process (`S`, `D`, `Z`, ...), or `undefined` when it is gone. */
-export function processState(pid: number): string | undefined {
+/** Whether every thread of a process is stopped (`T`): a `SIGSTOP` has taken effect, not just been sent. */
+export function allThreadsStopped(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const threads = readdirSync(`/proc/${pid}/task`);
+    return threads.length > 0 && threads.every((tid) => processState(Number(tid), pid) === 'T');
+  } catch {
+    return false;
+  }
+}
+
+export function processState(pid: number, of?: number): string | undefined {
+  try {
+    const stat = readFileSync(of === undefined ? `/proc/${pid}/stat` : `/proc/${of}/task/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
     return undefined;
