@@ -1,10 +1,11 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { nodeProbeProgram, type ProbeChildPoolOptions, type ProbeChildProgram } from './probe-child-program.js';
-import { LineDecoder, requestPath, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
+import type { ProbeChildPoolOptions } from './probe-child-pool-options.js';
+import { LineDecoder, encodeRequest, parseMessage, requestPath, probeError, toErrnoException, type ProbeRequest, type ProbeRequestBody } from './probe-child-protocol.js';
+import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
 
-export type { ProbeChildPoolOptions } from './probe-child-program.js';
+export type { ProbeChildPoolOptions } from './probe-child-pool-options.js';
 
 interface Job {
   request: ProbeRequest;
@@ -55,7 +56,7 @@ export class ProbeChildPool {
   readonly #spawnAfterMs: number;
   /** Calls {@link ProbeChildPool.#pump} again when the oldest request will have waited long enough for another child. */
   #spawnTimer: NodeJS.Timeout | undefined;
-  readonly #program: ProbeChildProgram;
+  readonly #execPath: string;
   readonly #children = new Set<Child>();
   readonly #queue: Job[] = [];
   /** Children killed on a timeout that have not exited yet (a FUSE request the client has read holds them). */
@@ -70,7 +71,7 @@ export class ProbeChildPool {
     this.#idleMs = options.idleMs ?? 10_000;
     this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.#spawnAfterMs = options.spawnAfterMs ?? 25;
-    this.#program = nodeProbeProgram(options.execPath);
+    this.#execPath = options.execPath ?? process.execPath;
     if (!Number.isInteger(this.#maxChildren) || this.#maxChildren < 1) throw new TypeError(`Expected maxChildren to be a positive integer, got ${this.#maxChildren}`);
   }
 
@@ -137,7 +138,7 @@ export class ProbeChildPool {
   #dispatch(child: Child, job: Job): void {
     clearTimeout(child.idleTimer);
     child.job = job;
-    child.process.stdin.write(this.#program.encode(job.request));
+    child.process.stdin.write(encodeRequest(job.request));
     // The clock starts now, when the child takes the request, not when it was queued. The timer
     // keeps the process alive until the answer; a call without one needs the child's handles.
     if (job.timeoutMs !== undefined) child.timer = setTimeout(() => { this.#expire(child); }, job.timeoutMs);
@@ -145,11 +146,11 @@ export class ProbeChildPool {
   }
 
   #spawn(): void {
-    const env = { ...(this.#program.env ?? process.env) };
+    const env = { ...process.env };
     // A loader or debugger meant for the parent has no business in the child.
     delete env.NODE_OPTIONS;
     childProcess ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
-    const proc = childProcess.spawn(this.#program.file, [...this.#program.args], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = childProcess.spawn(this.#execPath, ['--max-old-space-size=32', '-e', PROBE_CHILD_SCRIPT], { cwd: '/', env, stdio: ['pipe', 'pipe', 'pipe'] });
     const child: Child = { process: proc, pid: proc.pid, ready: false, job: undefined, timer: undefined, idleTimer: undefined, decoder: new LineDecoder(), stderr: '' };
     this.#children.add(child);
     child.timer = setTimeout(() => { this.#failStart(child, probeError('ECHILD', `probe child not ready within ${this.#startTimeoutMs} ms`)); }, this.#startTimeoutMs);
@@ -168,7 +169,7 @@ export class ProbeChildPool {
       if (!this.#children.has(child)) return;
       let message;
       try {
-        message = this.#program.decode(line);
+        message = parseMessage(line);
       } catch {
         // Not our protocol: the child is broken. Replace it; its job is tried once more.
         this.#lost(child);

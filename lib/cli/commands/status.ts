@@ -64,7 +64,8 @@ export function registerStatusCommand(program: Command, deps: RunCliOptions): vo
     const format: StatusFormat = options.json === true ? 'json' : (options.format ?? 'table');
     const ownProbe = deps.probe === undefined ? new (await import('../snapshot-probe.js')).SnapshotProbe() : undefined;
     // Taken while the driver loads.
-    const snapshot = ownProbe?.snapshot(resolveMountBase(options, deps.env), resolveStatePath(options, deps.env, resolveMountBase(options, deps.env)));
+    const givenBase = resolveMountBase(options, deps.env);
+    const snapshot = ownProbe?.snapshot(givenBase, resolveStatePath(options, deps.env, givenBase));
     const { openDriver } = await import('../cli-context.js');
     const { driver, probe } = openDriver(ownProbe === undefined ? deps : { ...deps, probe: ownProbe }, options);
     const base = driver.mountPointBase;

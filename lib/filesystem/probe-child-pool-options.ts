@@ -1,33 +1,8 @@
 /**
- * What a `ProbeChildPool` runs, and its options: Node running `probe-child-script.ts`, spoken to
- * with the JSON line protocol of `probe-child-protocol.ts`.
+ * The options of `ProbeChildPool`, apart from the pool so that each file stays small.
  *
  * @module
  */
-import { encodeRequest, parseMessage, type ProbeChildMessage, type ProbeRequest } from './probe-child-protocol.js';
-import { PROBE_CHILD_SCRIPT } from './probe-child-script.js';
-
-/** A probe child's program and its line protocol. */
-export interface ProbeChildProgram {
-  /** The executable. */
-  file: string;
-  /** Its arguments. */
-  args: readonly string[];
-  /** Environment variables for it (the parent's when absent, without `NODE_OPTIONS`). */
-  env?: NodeJS.ProcessEnv;
-  /** A request as the line the program reads (with its newline). */
-  encode(request: ProbeRequest): string;
-  /**
-   * One line the program printed.
-   * @throws {SyntaxError} When it is not one of the protocol's messages (the child is then replaced).
-   */
-  decode(line: string): ProbeChildMessage;
-}
-
-/** Node running the probe child script: every probe call. */
-export function nodeProbeProgram(execPath: string = process.execPath): ProbeChildProgram {
-  return { file: execPath, args: ['--max-old-space-size=32', '-e', PROBE_CHILD_SCRIPT], encode: encodeRequest, decode: parseMessage };
-}
 
 /** Options for `ProbeChildPool`. */
 export interface ProbeChildPoolOptions {
